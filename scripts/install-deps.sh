@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Bulwark needs, skipping those already present.
+#   scripts/install-deps.sh           build and run
+#   scripts/install-deps.sh --test    also the test tools (clang/libFuzzer, sanitizer runtimes)
+#   scripts/install-deps.sh --bench   also the benchmark peers (clamscan, hyperfine)
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ pkgconf
+  libclamav-dev libyara-dev libgmime-3.0-dev libarchive-dev libmagic-dev libssl-dev
+  libqpdf-dev zlib1g-dev nlohmann-json3-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+for arg in "$@"; do
+  case "$arg" in
+    --test) packages+=(clang libclang-rt-14-dev llvm) ;;
+    --bench) packages+=(clamav hyperfine zip) ;;
+    *) echo "install-deps.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "Installing: ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}"
+fi

@@ -1,0 +1,321 @@
+#include "bulwark/engine/engine.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+#include <system_error>
+
+#include "crypto/sha256.h"
+#include "engine/verdict_cache.h"
+#include "identify/type_identifier.h"
+
+namespace bulwark::engine {
+namespace {
+
+// Bumped whenever unpacking or detection logic changes what a scan finds, so cached
+// results of an older engine are never reused.
+constexpr std::string_view kEngineVersion = "bulwark-engine/1";
+
+// The detectors built from one load of the signature sources. Immutable once published.
+struct DetectorSet {
+  std::vector<DetectorPtr> detectors;
+  std::string version;
+};
+
+// A digest of what was loaded: the engine version and, for every file in the signature
+// directories, its path, size and modification time.
+std::string ComputeSignatureVersion(const SignatureSources& sources) {
+  std::string material(kEngineVersion);
+  material += sources.builtin_rules ? "|builtin" : "|no-builtin";
+  auto add_directory = [&material](const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::vector<std::filesystem::directory_entry> files;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      if (entry.is_regular_file(ec)) files.push_back(entry);
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) {
+      material += "|" + file.path().string() + ":" + std::to_string(file.file_size(ec)) + ":" +
+                  std::to_string(file.last_write_time(ec).time_since_epoch().count());
+    }
+  };
+  for (const auto& dir : sources.directories) add_directory(dir);
+  if (!sources.system_clamav_directory.empty()) add_directory(sources.system_clamav_directory);
+  return crypto::ToHex(crypto::Sha256(material)).substr(0, 16);
+}
+
+// What scanning one object (and everything inside it) found.
+struct NodeResult {
+  std::vector<Finding> findings;  // paths relative to the object
+  bool cacheable = true;          // false when a finding depends on the scan's context
+};
+
+void Absorb(NodeResult& into, NodeResult from, const std::string& child_name) {
+  content::ObjectPath prefix({child_name});
+  for (auto& finding : from.findings) {
+    finding.path = finding.path.PrefixedWith(prefix);
+    into.findings.push_back(std::move(finding));
+  }
+  into.cacheable = into.cacheable && from.cacheable;
+}
+
+void AddFinding(NodeResult& result, Finding finding) {
+  if (finding.category == Category::kUnscannable && DependsOnScanContext(finding.reason)) {
+    result.cacheable = false;
+  }
+  result.findings.push_back(std::move(finding));
+}
+
+class NodeFindings : public FindingSink {
+ public:
+  explicit NodeFindings(NodeResult& result) : result_(result) {}
+  void Add(Finding finding) override { AddFinding(result_, std::move(finding)); }
+
+ private:
+  NodeResult& result_;
+};
+
+}  // namespace
+
+class Engine::Impl {
+ public:
+  Impl(EngineOptions options, Registry registry,
+       std::unique_ptr<identify::TypeIdentifier> identifier)
+      : options_(std::move(options)),
+        factories_(registry.detector_factories()),
+        unpackers_(registry.TakeUnpackers()),
+        identifier_(std::move(identifier)),
+        cache_(options_.cache_entries) {
+    options_.signatures.limits = options_.limits;
+  }
+
+  Status Reload() {
+    std::lock_guard reload_lock(reload_mu_);
+    auto next = std::make_shared<DetectorSet>();
+    next->version = ComputeSignatureVersion(options_.signatures);
+    for (const auto& factory : factories_) {
+      auto detector = factory(options_.signatures);
+      if (!detector.ok()) return detector.status();
+      next->detectors.push_back(std::move(detector).value());
+    }
+    std::lock_guard lock(set_mu_);
+    current_ = std::move(next);
+    return OkStatus();
+  }
+
+  std::shared_ptr<const DetectorSet> CurrentSet() const {
+    std::lock_guard lock(set_mu_);
+    return current_;
+  }
+
+  ScanReport Scan(content::Object object) const;
+
+  const EngineOptions& options() const { return options_; }
+  VerdictCache& cache() const { return cache_; }
+
+ private:
+  class Walk;
+
+  EngineOptions options_;  // constant after construction
+  std::vector<DetectorFactory> factories_;
+  std::vector<UnpackerPtr> unpackers_;
+  std::unique_ptr<identify::TypeIdentifier> identifier_;
+  mutable VerdictCache cache_;
+
+  std::mutex reload_mu_;  // serialises reloads
+  mutable std::mutex set_mu_;
+  std::shared_ptr<const DetectorSet> current_;  // guarded by set_mu_
+};
+
+// One scan's traversal: depth first, each node looked up in the cache, inspected by
+// every detector that accepts it, then opened by the first unpacker that accepts it.
+class Engine::Impl::Walk {
+ public:
+  Walk(const Impl& engine, const DetectorSet& set, ScanContext& ctx)
+      : engine_(engine), set_(set), ctx_(ctx) {}
+
+  NodeResult ScanNode(const content::Object& object, const crypto::Sha256Digest& digest,
+                      bool* served_from_cache) {
+    if (auto cached = engine_.cache_.Find(digest, set_.version)) {
+      if (served_from_cache != nullptr) *served_from_cache = true;
+      return NodeResult{std::move(*cached), true};
+    }
+    NodeResult result;
+    NodeFindings sink(result);
+    if (ctx_.Expired()) {
+      AddFinding(result, Finding::Unscannable("engine", UnscannableReason::kTimeLimit,
+                                              "scan time limit reached before this object"));
+      return result;
+    }
+    RunDetectors(object, sink, result);
+    RunUnpacker(object, sink, result);
+    if (result.cacheable) engine_.cache_.Insert(digest, set_.version, result.findings);
+    return result;
+  }
+
+ private:
+  class Children;
+
+  void RunDetectors(const content::Object& object, FindingSink& sink, NodeResult& result) {
+    for (const auto& detector : set_.detectors) {
+      if (!detector->Accepts(object.info)) continue;
+      Status status = detector->Inspect(object, ctx_, sink);
+      if (status.ok()) continue;
+      auto reason = status.code() == StatusCode::kDeadlineExceeded ? UnscannableReason::kTimeLimit
+                                                                  : UnscannableReason::kScanError;
+      AddFinding(result, Finding::Unscannable(std::string(detector->Name()), reason,
+                                              status.message()));
+    }
+  }
+
+  void RunUnpacker(const content::Object& object, FindingSink& sink, NodeResult& result);
+
+  const Impl& engine_;
+  const DetectorSet& set_;
+  ScanContext& ctx_;
+};
+
+// Receives one container's members and scans each as it arrives.
+class Engine::Impl::Walk::Children : public ChildSink {
+ public:
+  Children(Walk& walk, const content::Object& parent, NodeResult& result)
+      : walk_(walk), parent_(parent), result_(result) {}
+
+  Status Add(std::string name, content::Blob data) override {
+    ScanContext& ctx = walk_.ctx_;
+    const Limits& limits = ctx.limits();
+    ++index_;
+    if (name.empty()) name = "part-" + std::to_string(index_);
+    if (ctx.Expired()) {
+      return Stop(UnscannableReason::kTimeLimit, "scan time limit reached; members from #" +
+                                                     std::to_string(index_) + " on not scanned",
+                  DeadlineExceededError("scan time limit"));
+    }
+    if (data.size() > limits.max_object_bytes) {
+      Finding finding = Finding::Unscannable(
+          "engine", UnscannableReason::kObjectSizeLimit,
+          "member is " + std::to_string(data.size()) + " bytes, over the limit of " +
+              std::to_string(limits.max_object_bytes));
+      finding.path = content::ObjectPath({name});
+      AddFinding(result_, std::move(finding));
+      return OkStatus();
+    }
+    unpacked_ += data.size();
+    if (unpacked_ > limits.ratio_floor_bytes &&
+        static_cast<double>(unpacked_) > limits.max_ratio * static_cast<double>(parent_.info.size)) {
+      return Stop(UnscannableReason::kRatioLimit,
+                  "compression ratio over " + std::to_string(static_cast<int>(limits.max_ratio)) +
+                      " (" + std::to_string(unpacked_) + " bytes from " +
+                      std::to_string(parent_.info.size) + ")",
+                  ResourceExhaustedError("ratio limit"));
+    }
+    if (!ctx.TryAddObject()) {
+      return Stop(UnscannableReason::kObjectCountLimit,
+                  "object count limit of " + std::to_string(limits.max_objects) + " reached",
+                  ResourceExhaustedError("object count limit"));
+    }
+    if (!ctx.TryAddBytes(data.size())) {
+      return Stop(UnscannableReason::kTotalSizeLimit,
+                  "total unpacked size limit of " + std::to_string(limits.max_total_bytes) +
+                      " bytes reached",
+                  ResourceExhaustedError("total size limit"));
+    }
+    content::Object child;
+    child.info.name = name;
+    child.info.size = data.size();
+    child.info.depth = parent_.info.depth + 1;
+    child.info.type = walk_.engine_.identifier_->Identify(data.view());
+    child.data = std::move(data);
+    auto digest = crypto::Sha256(child.bytes());
+    Absorb(result_, walk_.ScanNode(child, digest, nullptr), name);
+    return OkStatus();
+  }
+
+ private:
+  Status Stop(UnscannableReason reason, std::string detail, Status status) {
+    if (!stopped_) {
+      AddFinding(result_, Finding::Unscannable("engine", reason, std::move(detail)));
+      stopped_ = true;
+    }
+    return status;
+  }
+
+  Walk& walk_;
+  const content::Object& parent_;
+  NodeResult& result_;
+  std::size_t index_ = 0;
+  std::uint64_t unpacked_ = 0;
+  bool stopped_ = false;
+};
+
+void Engine::Impl::Walk::RunUnpacker(const content::Object& object, FindingSink& sink,
+                                     NodeResult& result) {
+  for (const auto& unpacker : engine_.unpackers_) {
+    if (!unpacker->Accepts(object.info)) continue;
+    if (object.info.depth >= ctx_.limits().max_depth) {
+      AddFinding(result, Finding::Unscannable(std::string(unpacker->Name()),
+                                              UnscannableReason::kDepthLimit,
+                                              "container nesting limit of " +
+                                                  std::to_string(ctx_.limits().max_depth) +
+                                                  " reached"));
+      return;
+    }
+    Children children(*this, object, result);
+    Status status = unpacker->Unpack(object, ctx_, children, sink);
+    if (!status.ok()) {
+      AddFinding(result, Finding::Unscannable(std::string(unpacker->Name()),
+                                              UnscannableReason::kScanError, status.message()));
+    }
+    return;  // the first unpacker that accepts an object owns it
+  }
+}
+
+ScanReport Engine::Impl::Scan(content::Object object) const {
+  const auto start = ScanContext::Clock::now();
+  std::shared_ptr<const DetectorSet> set = CurrentSet();
+  ScanContext ctx(options_.limits, start);
+  ctx.AddRoot(object.bytes().size());
+
+  object.info.size = object.bytes().size();
+  object.info.depth = 0;
+  object.info.type = identifier_->Identify(object.bytes());
+  const auto digest = crypto::Sha256(object.bytes());
+
+  ScanReport report;
+  report.name = object.info.name;
+  report.sha256 = crypto::ToHex(digest);
+  report.type = object.info.type;
+  report.size = object.info.size;
+  report.signature_version = set->version;
+
+  Walk walk(*this, *set, ctx);
+  NodeResult result = walk.ScanNode(object, digest, &report.cached);
+  report.findings = std::move(result.findings);
+  report.verdict = policy::DecideVerdict(report.findings);
+  report.objects_scanned = ctx.objects();
+  report.bytes_scanned = ctx.bytes();
+  report.duration = std::chrono::duration_cast<std::chrono::microseconds>(
+      ScanContext::Clock::now() - start);
+  return report;
+}
+
+Result<std::unique_ptr<Engine>> Engine::Create(EngineOptions options, Registry registry) {
+  BULWARK_ASSIGN_OR_RETURN(auto identifier, identify::TypeIdentifier::Create());
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(registry), std::move(identifier));
+  BULWARK_RETURN_IF_ERROR(impl->Reload());
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+ScanReport Engine::Scan(content::Object object) const { return impl_->Scan(std::move(object)); }
+Status Engine::Reload() { return impl_->Reload(); }
+std::string Engine::signature_version() const { return impl_->CurrentSet()->version; }
+const Limits& Engine::limits() const { return impl_->options().limits; }
+
+CacheStats Engine::cache_stats() const {
+  return CacheStats{impl_->cache().hits(), impl_->cache().misses(), impl_->cache().size()};
+}
+
+}  // namespace bulwark::engine

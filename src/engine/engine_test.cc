@@ -1,0 +1,232 @@
+#include "bulwark/engine/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "bulwark/engine/scan_pool.h"
+
+namespace bulwark::engine {
+namespace {
+
+// A toy container: "BOX:<n>:" followed by members separated by runs of n '|', so
+// "BOX:1:a|BOX:2:b||c" holds "a" and a box that holds "b" and "c".
+class SplitUnpacker : public Unpacker {
+ public:
+  std::string_view Name() const override { return "split"; }
+  bool Accepts(const content::ObjectInfo&) const override { return true; }
+  Status Unpack(const content::Object& object, ScanContext&, ChildSink& children,
+                FindingSink&) const override {
+    std::string_view bytes = object.bytes();
+    if (bytes.substr(0, 4) != "BOX:") return OkStatus();
+    bytes.remove_prefix(4);
+    // "BOX:" + n + ":" + payload → payload split on the n-th separator character '|'*n.
+    auto colon = bytes.find(':');
+    int level = std::stoi(std::string(bytes.substr(0, colon)));
+    bytes.remove_prefix(colon + 1);
+    std::vector<std::string> members(1);
+    for (std::size_t pos = 0; pos < bytes.size();) {
+      if (bytes[pos] != '|') {
+        members.back().push_back(bytes[pos++]);
+        continue;
+      }
+      std::size_t run = bytes.find_first_not_of('|', pos);
+      if (run == std::string_view::npos) run = bytes.size();
+      if (run - pos == static_cast<std::size_t>(level)) {
+        members.emplace_back();
+      } else {
+        members.back().append(bytes.substr(pos, run - pos));
+      }
+      pos = run;
+    }
+    std::size_t index = 0;
+    for (auto& member : members) {
+      if (!children.Add("m" + std::to_string(++index), content::Blob::Own(member)).ok()) {
+        return OkStatus();
+      }
+    }
+    return OkStatus();
+  }
+};
+
+// Reports "BAD" anywhere in an object; counts its inspections.
+class BadDetector : public Detector {
+ public:
+  explicit BadDetector(std::atomic<int>& inspections) : inspections_(inspections) {}
+  std::string_view Name() const override { return "bad"; }
+  bool Accepts(const content::ObjectInfo&) const override { return true; }
+  Status Inspect(const content::Object& object, ScanContext&, FindingSink& findings) const override {
+    ++inspections_;
+    if (object.bytes().find("BAD") != std::string_view::npos &&
+        object.bytes().substr(0, 4) != "BOX:") {
+      Finding f;
+      f.detector = "bad";
+      f.name = "Test.Bad";
+      f.category = Category::kMalware;
+      findings.Add(std::move(f));
+    }
+    return OkStatus();
+  }
+
+ private:
+  std::atomic<int>& inspections_;
+};
+
+class EngineTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Engine> MakeEngine(Limits limits = {}, std::size_t cache = 1000) {
+    Registry registry;
+    registry.AddUnpacker(std::make_unique<SplitUnpacker>());
+    registry.AddDetector([this](const SignatureSources&) -> Result<DetectorPtr> {
+      ++loads_;
+      return DetectorPtr(std::make_unique<BadDetector>(inspections_));
+    });
+    EngineOptions options;
+    options.limits = limits;
+    options.cache_entries = cache;
+    options.signatures.builtin_rules = false;
+    options.signatures.system_clamav_directory.clear();
+    auto engine = Engine::Create(std::move(options), std::move(registry));
+    EXPECT_TRUE(engine.ok());
+    return std::move(engine).value();
+  }
+
+  static content::Object Obj(std::string name, std::string bytes) {
+    content::Object object;
+    object.info.name = std::move(name);
+    object.data = content::Blob::Own(std::move(bytes));
+    return object;
+  }
+
+  std::atomic<int> inspections_{0};
+  std::atomic<int> loads_{0};
+};
+
+TEST_F(EngineTest, CleanObjectIsClean) {
+  auto engine = MakeEngine();
+  ScanReport report = engine->Scan(Obj("a.txt", "hello"));
+  EXPECT_EQ(report.verdict.kind, policy::VerdictKind::kClean);
+  EXPECT_TRUE(report.findings.empty());
+  EXPECT_EQ(report.size, 5u);
+  EXPECT_EQ(report.sha256, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+}
+
+TEST_F(EngineTest, FindingInsideContainerCarriesItsPath) {
+  auto engine = MakeEngine();
+  ScanReport report = engine->Scan(Obj("outer", "BOX:1:clean|BOX:2:x||BAD"));
+  ASSERT_EQ(report.findings.size(), 1u);
+  EXPECT_EQ(report.findings[0].path.parts(), (std::vector<std::string>{"m2", "m2"}));
+  EXPECT_EQ(report.verdict.kind, policy::VerdictKind::kMalicious);
+  EXPECT_EQ(report.objects_scanned, 5u);  // outer, m1, m2, m2›m1, m2›m2
+}
+
+TEST_F(EngineTest, DepthLimitIsUnscannableNotSilent) {
+  Limits limits;
+  limits.max_depth = 1;
+  auto engine = MakeEngine(limits);
+  ScanReport report = engine->Scan(Obj("outer", "BOX:1:BOX:2:BAD"));
+  bool depth = false;
+  for (const auto& f : report.findings) depth |= f.reason == UnscannableReason::kDepthLimit;
+  EXPECT_TRUE(depth);
+  EXPECT_EQ(report.verdict.kind, policy::VerdictKind::kUnscannable);
+}
+
+TEST_F(EngineTest, ObjectCountLimitStopsUnpacking) {
+  Limits limits;
+  limits.max_objects = 3;
+  auto engine = MakeEngine(limits);
+  ScanReport report = engine->Scan(Obj("outer", "BOX:1:a|b|c|d|e"));
+  EXPECT_EQ(report.objects_scanned, 3u);
+  ASSERT_FALSE(report.findings.empty());
+  EXPECT_EQ(report.findings.back().reason, UnscannableReason::kObjectCountLimit);
+}
+
+TEST_F(EngineTest, TotalSizeLimitStopsUnpacking) {
+  Limits limits;
+  limits.max_total_bytes = 30;
+  auto engine = MakeEngine(limits);
+  ScanReport report = engine->Scan(Obj("outer", "BOX:1:aaaaaaaaaa|bbbbbbbbbb|cccccccccc"));
+  bool total = false;
+  for (const auto& f : report.findings) total |= f.reason == UnscannableReason::kTotalSizeLimit;
+  EXPECT_TRUE(total);
+}
+
+TEST_F(EngineTest, ExpiredDeadlineIsATimeLimitFinding) {
+  Limits limits;
+  limits.max_scan_time = std::chrono::milliseconds(0);
+  auto engine = MakeEngine(limits);
+  ScanReport report = engine->Scan(Obj("outer", "BOX:1:a|b"));
+  ASSERT_FALSE(report.findings.empty());
+  EXPECT_EQ(report.findings[0].reason, UnscannableReason::kTimeLimit);
+}
+
+TEST_F(EngineTest, CacheServesRepeatedObjectsWithoutInspecting) {
+  auto engine = MakeEngine();
+  ScanReport first = engine->Scan(Obj("a", "BOX:1:x|BAD"));
+  int after_first = inspections_.load();
+  ScanReport second = engine->Scan(Obj("b", "BOX:1:x|BAD"));
+  EXPECT_EQ(inspections_.load(), after_first);
+  EXPECT_TRUE(second.cached);
+  EXPECT_EQ(second.findings.size(), first.findings.size());
+  EXPECT_EQ(second.findings[0].path.parts(), first.findings[0].path.parts());
+  // A member seen before inside another container is served from the cache too.
+  ScanReport third = engine->Scan(Obj("c", "BOX:1:y|BAD"));
+  EXPECT_EQ(third.verdict.kind, policy::VerdictKind::kMalicious);
+  EXPECT_EQ(inspections_.load(), after_first + 2);  // the container and "y" only
+  EXPECT_GE(engine->cache_stats().hits, 2u);
+}
+
+TEST_F(EngineTest, ContextDependentResultsAreNotCached) {
+  Limits limits;
+  limits.max_objects = 2;
+  auto engine = MakeEngine(limits);
+  (void)engine->Scan(Obj("a", "BOX:1:x|y|z"));
+  ScanReport again = engine->Scan(Obj("a", "BOX:1:x|y|z"));
+  EXPECT_FALSE(again.cached);
+}
+
+TEST_F(EngineTest, ReloadChangesNothingForScansAndKeepsWorking) {
+  auto engine = MakeEngine();
+  EXPECT_EQ(loads_.load(), 1);
+  ScanPool pool(*engine, 2);
+  std::vector<std::future<ScanReport>> reports;
+  for (int i = 0; i < 200; ++i) {
+    reports.push_back(pool.Submit(Obj("f", "BOX:1:BAD|" + std::to_string(i))));
+    if (i % 50 == 0) {
+      ASSERT_TRUE(engine->Reload().ok());
+    }
+  }
+  for (auto& r : reports) EXPECT_EQ(r.get().verdict.kind, policy::VerdictKind::kMalicious);
+  EXPECT_EQ(loads_.load(), 5);
+}
+
+TEST_F(EngineTest, FailedReloadKeepsTheOldDetectors) {
+  Registry registry;
+  std::atomic<bool> fail{false};
+  registry.AddDetector([&](const SignatureSources&) -> Result<DetectorPtr> {
+    if (fail) return InvalidArgumentError("bad rules.yar:3: syntax error");
+    return DetectorPtr(std::make_unique<BadDetector>(inspections_));
+  });
+  EngineOptions options;
+  options.signatures.system_clamav_directory.clear();
+  auto engine = Engine::Create(std::move(options), std::move(registry));
+  ASSERT_TRUE(engine.ok());
+  fail = true;
+  Status status = (*engine)->Reload();
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ((*engine)->Scan(Obj("x", "BAD")).verdict.kind, policy::VerdictKind::kMalicious);
+}
+
+TEST(ScanPoolTest, UsesEveryCoreByDefault) {
+  Registry registry;
+  EngineOptions options;
+  options.signatures.system_clamav_directory.clear();
+  auto engine = Engine::Create(std::move(options), std::move(registry));
+  ASSERT_TRUE(engine.ok());
+  ScanPool pool(**engine, 0);
+  EXPECT_EQ(pool.threads(), std::max(1u, std::thread::hardware_concurrency()));
+}
+
+}  // namespace
+}  // namespace bulwark::engine

@@ -1,0 +1,47 @@
+#include "unpackers/mime/mime_unpacker.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "unpackers/mime/mime_walker.h"
+
+namespace bulwark::unpackers {
+namespace {
+
+// Forwards each leaf of the walk to the engine as a child object.
+class ChildForwarder : public MimeLeafSink {
+ public:
+  explicit ChildForwarder(engine::ChildSink& children) : children_(children) {}
+  Status Add(MimeLeaf leaf, content::Blob data) override {
+    return children_.Add(std::move(leaf.name), std::move(data));
+  }
+
+ private:
+  engine::ChildSink& children_;
+};
+
+// Stateless: every scan gets its own GMime parser and objects inside Unpack().
+class MimeUnpacker : public engine::Unpacker {
+ public:
+  std::string_view Name() const override { return "mime"; }
+  bool Accepts(const content::ObjectInfo& object) const override {
+    return object.type.kind == content::FileKind::kEmail;
+  }
+
+  Status Unpack(const content::Object& object, engine::ScanContext& ctx,
+                engine::ChildSink& children, engine::FindingSink& findings) const override {
+    ChildForwarder forwarder(children);
+    return WalkMimeMessage(object.bytes(), ctx, forwarder, findings);
+  }
+};
+
+}  // namespace
+
+engine::UnpackerPtr CreateMimeUnpacker() { return std::make_unique<MimeUnpacker>(); }
+
+void RegisterMimeUnpacker(engine::Registry& registry) {
+  registry.AddUnpacker(CreateMimeUnpacker());
+}
+
+}  // namespace bulwark::unpackers

@@ -1,0 +1,76 @@
+#pragma once
+// Helpers for tests: test material built in code (EICAR, archives, mail), sinks that
+// collect what unpackers emit, and scratch directories.
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bulwark/engine/finding.h"
+#include "bulwark/engine/limits.h"
+#include "bulwark/engine/scan_context.h"
+#include "bulwark/engine/unpacker.h"
+
+namespace bulwark::testing {
+
+// The 68-byte EICAR test string, assembled at run time so that no source file of ours
+// carries it literally.
+std::string Eicar();
+
+struct Member {
+  std::string name;
+  std::string bytes;
+};
+
+// An archive in memory, written with libarchive. `format`: "zip", "7zip", "tar",
+// "iso9660", "cpio"; `filter`: "", "gzip", "bzip2", "xz". A non-empty `passphrase`
+// encrypts zip members (ZipCrypto).
+std::string MakeArchive(const std::string& format, const std::vector<Member>& members,
+                        const std::string& filter = "", const std::string& passphrase = "");
+// A single gzip/bzip2/xz stream of `bytes` (no archive format inside).
+std::string Compress(const std::string& filter, const std::string& bytes);
+
+// A multipart/mixed message with a text body and base64 attachments.
+std::string MakeMail(const std::string& subject, const std::string& body,
+                     const std::vector<Member>& attachments);
+
+// A one-page PDF with the given embedded files (attachments), written by qpdf.
+std::string MakePdfWithAttachments(const std::vector<Member>& attachments);
+// A one-page PDF that runs `script` (JavaScript) when opened.
+std::string MakePdfWithOpenActionScript(const std::string& script);
+
+// Collects what an unpacker emits; optionally refuses after `capacity` children.
+class CollectingChildSink : public engine::ChildSink {
+ public:
+  explicit CollectingChildSink(std::size_t capacity = static_cast<std::size_t>(-1))
+      : capacity_(capacity) {}
+  Status Add(std::string name, content::Blob data) override;
+  std::vector<Member> children;
+
+ private:
+  std::size_t capacity_;
+};
+
+// A unique directory under the system temp dir, removed with everything in it.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path Write(const std::string& name, const std::string& bytes) const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+// True when a finding of `category` (and, unless kNone, `reason`) is in `findings`.
+bool HasFinding(const std::vector<engine::Finding>& findings, engine::Category category,
+                engine::UnscannableReason reason = engine::UnscannableReason::kNone);
+
+// ../shared/corpus, or "" when it is not there.
+std::filesystem::path CorpusDir();
+
+}  // namespace bulwark::testing
