@@ -1,7 +1,8 @@
 #pragma once
 // TypeIdentifier: the true type of an object from its bytes. Our own checks decide the
-// kinds Bulwark acts on (containers, executables, documents, mail); libmagic names
-// the rest and supplies the MIME type and description. The file name is never used.
+// kinds Bulwark acts on (containers, executables, documents, mail, HTML, scripts) and
+// give their MIME type; libmagic (first 16 KiB) names everything else. The file name is
+// never used.
 
 #include <memory>
 #include <mutex>

@@ -98,13 +98,15 @@ engine::Severity SeverityFromMeta(std::string_view value) {
 class YaraDetector : public engine::Detector {
  public:
   YaraDetector(std::unique_ptr<YaraLibrary> library, RulesPtr rules)
-      : library_(std::move(library)), rules_(std::move(rules)) {}
+      : library_(std::move(library)), rules_(std::move(rules)), has_rules_(rules_->num_rules > 0) {}
   ~YaraDetector() override {
     rules_.reset();  // before the library is finalised
   }
 
   std::string_view Name() const override { return "yara"; }
-  bool Accepts(const content::ObjectInfo& object) const override { return object.size > 0; }
+  bool Accepts(const content::ObjectInfo& object) const override {
+    return has_rules_ && object.size > 0;
+  }
 
   Status Inspect(const content::Object& object, engine::ScanContext& ctx,
                  engine::FindingSink& findings) const override {
@@ -149,6 +151,7 @@ class YaraDetector : public engine::Detector {
 
   std::unique_ptr<YaraLibrary> library_;
   RulesPtr rules_;  // constant after construction; scanned concurrently
+  bool has_rules_;
 };
 
 }  // namespace
