@@ -14,7 +14,12 @@ using content::FileKind;
 
 // libmagic looks at no more than this many leading bytes: its text and regex tests cost
 // time in proportion to what they are given, and type signatures sit at the start.
-constexpr std::size_t kMagicWindow = 16 * 1024;
+constexpr std::size_t kMagicWindow = 4 * 1024;
+
+// libmagic's built-in tests for what our own checks already decide (compression, tar,
+// ELF, text, CSV, JSON, OLE2/CDF, encodings) are off: they cost time on every object and
+// libmagic only ever sees what our checks could not name. Only its magic database runs.
+constexpr int kMagicFlags = MAGIC_NO_CHECK_BUILTIN | MAGIC_ERROR;
 
 bool StartsWith(std::string_view bytes, std::string_view prefix) {
   return bytes.substr(0, prefix.size()) == prefix;
@@ -212,6 +217,16 @@ FileKind SniffKind(std::string_view bytes) {
   }
   if (IsPortableExecutable(bytes)) return FileKind::kPe;
   if (bytes.substr(0, 1024).find("%PDF-") != std::string_view::npos) return FileKind::kPdf;
+  if (StartsWith(bytes, "\x89PNG\r\n\x1a\n") || StartsWith(bytes, "\xFF\xD8\xFF") ||
+      StartsWith(bytes, "GIF87a") || StartsWith(bytes, "GIF89a") ||
+      (StartsWith(bytes, "RIFF") && HasAt(bytes, 8, "WEBP")) || StartsWith(bytes, "II*\0") ||
+      StartsWith(bytes, "MM\0*")) {
+    return FileKind::kImage;
+  }
+  if (HasAt(bytes, 4, "ftyp") || StartsWith(bytes, "ID3") || StartsWith(bytes, "OggS") ||
+      (StartsWith(bytes, "RIFF") && (HasAt(bytes, 8, "WAVE") || HasAt(bytes, 8, "AVI ")))) {
+    return FileKind::kAudioVideo;
+  }
   if (StartsWith(bytes, "#!")) return FileKind::kScript;
   if (LooksLikeEmail(bytes)) return FileKind::kEmail;
   if (LooksLikeHtml(bytes)) return FileKind::kHtml;
@@ -227,9 +242,7 @@ class TypeIdentifier::MagicHandle {
   MagicHandle& operator=(const MagicHandle&) = delete;
 
   static std::unique_ptr<MagicHandle> Open() {
-    // Compressed-content and ELF checks are off: our own checks cover them and they
-    // cost time on every object.
-    magic_t cookie = magic_open(MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ELF | MAGIC_ERROR);
+    magic_t cookie = magic_open(kMagicFlags | MAGIC_MIME_TYPE);
     if (cookie == nullptr) return nullptr;
     if (magic_load(cookie, nullptr) != 0) {
       magic_close(cookie);
@@ -238,8 +251,8 @@ class TypeIdentifier::MagicHandle {
     return std::make_unique<MagicHandle>(cookie);
   }
 
-  std::string Query(std::string_view bytes, int flags) {
-    magic_setflags(cookie_, MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ELF | MAGIC_ERROR | flags);
+  // The MIME type of the first kMagicWindow bytes.
+  std::string MimeType(std::string_view bytes) {
     const char* answer = magic_buffer(cookie_, bytes.data(), std::min(bytes.size(), kMagicWindow));
     return answer != nullptr ? answer : "";
   }
@@ -279,16 +292,16 @@ void TypeIdentifier::Release(std::unique_ptr<MagicHandle> handle) const {
 content::FileType TypeIdentifier::Identify(std::string_view bytes) const {
   content::FileType type;
   type.kind = SniffKind(bytes);
-  if (type.kind != FileKind::kUnknown) {
-    type.mime = std::string(CanonicalMime(type.kind));
+  if (std::string_view mime = CanonicalMime(type.kind); !mime.empty()) {
+    type.mime = std::string(mime);
     return type;
   }
   auto handle = Acquire();
   if (handle != nullptr) {
-    type.mime = handle->Query(bytes, MAGIC_MIME_TYPE);
+    type.mime = handle->MimeType(bytes);
     Release(std::move(handle));
   }
-  type.kind = KindFromMime(type.mime);
+  if (type.kind == FileKind::kUnknown) type.kind = KindFromMime(type.mime);
   return type;
 }
 
