@@ -186,6 +186,24 @@ bool LooksLikeText(std::string_view bytes) {
   return odd * 100 <= head.size();
 }
 
+// Disk images that no unpacker opens: naming them makes them *unsupported* containers
+// rather than unknown bytes that pass as clean. Returns their MIME type, or "".
+std::string_view SniffDiskImage(std::string_view bytes) {
+  if (StartsWith(bytes, "KDMV") || StartsWith(bytes, "# Disk DescriptorFile")) {
+    return "application/x-vmdk";
+  }
+  if (StartsWith(bytes, "conectix") || StartsWith(bytes, "vhdxfile")) return "application/x-vhd";
+  if (StartsWith(bytes, "QFI\xFB")) return "application/x-qemu-disk";
+  if (bytes.size() >= 512 && bytes.substr(bytes.size() - 512, 4) == "koly") {
+    return "application/x-apple-diskimage";
+  }
+  // UDF volume recognition sequence (ECMA-167 NSR02/NSR03) without ISO 9660's CD001.
+  for (std::size_t offset = 0x8001; offset < 0x9001 && offset + 5 <= bytes.size(); offset += 0x800) {
+    if (HasAt(bytes, offset, "NSR02") || HasAt(bytes, offset, "NSR03")) return "application/x-udf-image";
+  }
+  return "";
+}
+
 }  // namespace
 
 FileKind SniffKind(std::string_view bytes) {
@@ -294,6 +312,11 @@ content::FileType TypeIdentifier::Identify(std::string_view bytes) const {
   type.kind = SniffKind(bytes);
   if (std::string_view mime = CanonicalMime(type.kind); !mime.empty()) {
     type.mime = std::string(mime);
+    return type;
+  }
+  if (std::string_view disk = SniffDiskImage(bytes); !disk.empty()) {
+    type.kind = FileKind::kOtherArchive;
+    type.mime = std::string(disk);
     return type;
   }
   auto handle = Acquire();

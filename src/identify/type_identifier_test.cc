@@ -55,5 +55,19 @@ TEST(TypeIdentifierTest, UsesLibmagicForTheRest) {
   EXPECT_EQ(zip.kind, FileKind::kZip);
 }
 
+TEST(TypeIdentifierTest, DiskImagesAreContainersWeCannotOpen) {
+  auto identifier = TypeIdentifier::Create();
+  ASSERT_TRUE(identifier.ok());
+  auto vmdk = (*identifier)->Identify(std::string("KDMV\x01\0\0\0", 8) + std::string(600, '\x01'));
+  EXPECT_EQ(vmdk.kind, FileKind::kOtherArchive);
+  EXPECT_EQ(vmdk.mime, "application/x-vmdk");
+  std::string dmg(4096, '\x02');
+  dmg.replace(dmg.size() - 512, 4, "koly");
+  EXPECT_EQ((*identifier)->Identify(dmg).mime, "application/x-apple-diskimage");
+  std::string udf(0x9000, '\x03');
+  udf.replace(0x8801, 5, "NSR02");
+  EXPECT_EQ((*identifier)->Identify(udf).mime, "application/x-udf-image");
+}
+
 }  // namespace
 }  // namespace bulwark::identify

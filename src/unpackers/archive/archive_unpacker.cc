@@ -292,7 +292,17 @@ class ArchiveUnpacker : public engine::Unpacker {
   Status Unpack(const content::Object& object, engine::ScanContext& ctx,
                 engine::ChildSink& children, engine::FindingSink& findings) const override {
     if (!IsSingleStreamCompression(object.info.type.kind)) {
-      ArchiveReader(object, ctx, children, findings).Read(ReadMode::kAnyFormat);
+      engine::FindingList found;
+      std::size_t members = ArchiveReader(object, ctx, children, found).Read(ReadMode::kAnyFormat);
+      if (members == 0 && found.findings().empty() &&
+          object.info.type.kind == FileKind::kOtherArchive) {
+        // A format we only know by name that yields nothing: we cannot tell an empty
+        // image from one libarchive misread, so it is not passed as clean.
+        found.Add(MemberFinding(UnscannableReason::kUnsupported, "",
+                                "container format not supported (" + object.info.type.mime +
+                                    "): no members could be read"));
+      }
+      for (auto& finding : found.findings()) findings.Add(std::move(finding));
       return OkStatus();
     }
     // A compressed stream usually holds a tar; when no archive format yields a member
