@@ -1,62 +1,11 @@
 // libFuzzer target for the "mime" unpacker: any bytes, presented as an email, must unpack
-// without crashing, leaking or running away. Seeds: fuzz/corpus/mime/.
-
-#include <cstddef>
-#include <cstdint>
-#include <string>
-#include <string_view>
-
-#include "bulwark/engine/finding.h"
-#include "bulwark/engine/limits.h"
-#include "bulwark/engine/scan_context.h"
-#include "bulwark/engine/unpacker.h"
+// without crashing, leaking or running away. Seeds: fuzz/corpus/mime_unpacker/.
+#include "fuzz/fuzz_support.h"
 #include "unpackers/mime/mime_unpacker.h"
-
-namespace {
-
-using bulwark::OkStatus;
-using bulwark::Status;
-
-// Counts and discards children; refuses past the object budget like the engine does.
-class CountingChildSink : public bulwark::engine::ChildSink {
- public:
-  explicit CountingChildSink(std::size_t budget) : budget_(budget) {}
-  Status Add(std::string name, bulwark::content::Blob data) override {
-    if (count_ >= budget_) return bulwark::ResourceExhaustedError("object budget spent");
-    ++count_;
-    bytes_ += name.size() + data.size();
-    return OkStatus();
-  }
-
- private:
-  std::size_t budget_;
-  std::size_t count_ = 0;
-  std::size_t bytes_ = 0;
-};
-
-class DiscardingFindingSink : public bulwark::engine::FindingSink {
- public:
-  void Add(bulwark::engine::Finding) override {}
-};
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Built once and shared, as in the engine: Unpack() is const.
   static const bulwark::engine::UnpackerPtr unpacker = bulwark::unpackers::CreateMimeUnpacker();
-
-  bulwark::content::Object object;
-  object.info.name = "fuzz.eml";
-  object.info.type.kind = bulwark::content::FileKind::kEmail;
-  object.info.size = size;
-  object.data =
-      bulwark::content::Blob::Copy(std::string_view(reinterpret_cast<const char*>(data), size));
-
-  bulwark::engine::Limits limits;
-  limits.max_objects = 1000;
-  bulwark::engine::ScanContext ctx(limits, bulwark::engine::ScanContext::Clock::now());
-  CountingChildSink children(limits.max_objects);
-  DiscardingFindingSink findings;
-  (void)unpacker->Unpack(object, ctx, children, findings);
+  bulwark::fuzzing::RunUnpacker(*unpacker, bulwark::content::FileKind::kEmail, data, size);
   return 0;
 }

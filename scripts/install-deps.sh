@@ -13,7 +13,7 @@ packages=(
 )
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(clang libclang-rt-14-dev llvm) ;;
+    --test) packages+=(clang libclang-rt-14-dev llvm gcab) ;;
     --bench) packages+=(clamav hyperfine zip) ;;
     *) echo "install-deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac

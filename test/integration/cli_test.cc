@@ -36,7 +36,9 @@ class CliTest : public ::testing::Test {
   CommandResult Bulwark(const std::string& args, const std::string& stdin_file = "/dev/null") {
     std::string command = "cd '" + work_.path().string() + "' && TMPDIR='" + tmp_.string() +
                           "' HOME='" + work_.path().string() + "' '" + BULWARK_BINARY + "' " +
-                          args + " --no-system-clamav --progress never < '" + stdin_file +
+                          args + " --no-system-clamav" +
+                          (args.find("--progress") == std::string::npos ? " --progress never" : "") +
+                          " < '" + stdin_file +
                           "' > '" + (out_dir_.path() / "out").string() + "' 2> '" +
                           (out_dir_.path() / "err").string() + "'";
     int status = std::system(command.c_str());
@@ -115,6 +117,14 @@ TEST_F(CliTest, LimitsAreConfigurable) {
   CommandResult too_big = Bulwark("scan --json --max-file-size 1K " + big.string());
   EXPECT_EQ(too_big.exit_code, 1);
   EXPECT_NE(too_big.out.find("object-size-limit"), std::string::npos) << too_big.out;
+}
+
+TEST_F(CliTest, ProgressBarDrawsOnStandardErrorOnly) {
+  for (int i = 0; i < 5; ++i) inputs_.Write("f" + std::to_string(i) + ".txt", "text " + std::to_string(i));
+  CommandResult run = Bulwark("scan --json --progress always " + inputs_.path().string());
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("5/5 files"), std::string::npos) << run.err;
+  EXPECT_EQ(run.out.find('\r'), std::string::npos);  // stdout stays machine-readable
 }
 
 TEST_F(CliTest, HelpDocumentsEveryOption) {

@@ -1,6 +1,10 @@
 // The whole engine with every standard unpacker and detector, on material built here.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
 #include "bulwark/engine/engine.h"
 #include "bulwark/engine/scan_pool.h"
 #include "extensions/standard_extensions.h"
@@ -84,6 +88,22 @@ TEST_F(PipelineTest, EicarInsideEveryContainerKind) {
     for (const auto& f : report.findings) inside |= f.category == Category::kMalware && !f.path.empty();
     EXPECT_TRUE(inside) << name << ": found only on the container itself";
   }
+}
+
+// CAB cannot be written by libarchive; gcab (installed by scripts/install-deps.sh --test)
+// writes one, compressed with MSZIP.
+TEST_F(PipelineTest, EicarInsideCab) {
+  if (std::system("command -v gcab > /dev/null") != 0) GTEST_SKIP() << "gcab not installed";
+  testing::ScratchDir dir;
+  dir.Write("e.com", Eicar());
+  std::string command = "cd '" + dir.path().string() + "' && gcab -c -z a.cab e.com";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  std::ifstream in(dir.path() / "a.cab", std::ios::binary);
+  std::string cab((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto engine = MakeEngine();
+  engine::ScanReport report = Scan(*engine, "a.cab", cab);
+  EXPECT_EQ(report.type.kind, content::FileKind::kCab);
+  EXPECT_TRUE(FoundAt(report, "yara", {"e.com"})) << report.verdict.reason;
 }
 
 TEST_F(PipelineTest, CleanMailWithArchiveIsClean) {

@@ -52,6 +52,23 @@ TEST(ClamavDetectorTest, LetsClamavUnpackWhatBulwarkDoesNot) {
   EXPECT_FALSE(Inspect(**detector, gz, content::FileKind::kUnknown).empty());
 }
 
+TEST(ClamavDetectorTest, LoadsTheSystemDatabaseDirectoryWhenItHoldsDatabases) {
+  testing::ScratchDir system_db;
+  engine::SignatureSources sources = TestSignatures();
+  sources.directories.clear();
+  sources.system_clamav_directory = system_db.path();
+  auto empty = CreateClamavDetector(sources);  // no databases there yet: nothing loaded
+  ASSERT_TRUE(empty.ok());
+  content::ObjectInfo info;
+  info.size = 68;
+  EXPECT_FALSE((*empty)->Accepts(info));
+  std::filesystem::copy_file(std::filesystem::path(BULWARK_SOURCE_DIR) / "rules" / "clamav" / "bulwark-test.ndb",
+                             system_db.path() / "bulwark-test.ndb");
+  auto loaded = CreateClamavDetector(sources);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(Inspect(**loaded, testing::Eicar()).size(), 1u);
+}
+
 TEST(ClamavDetectorTest, BadDatabaseIsAnError) {
   testing::ScratchDir dir;
   dir.Write("broken.ndb", "this is not a signature\n");

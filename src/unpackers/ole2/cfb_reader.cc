@@ -1,4 +1,5 @@
 #include "unpackers/ole2/cfb_reader.h"
+#include "unpackers/ole2/little_endian.h"
 
 #include <algorithm>
 #include <set>
@@ -19,19 +20,6 @@ constexpr std::uint8_t kTypeStorage = 1;
 constexpr std::uint8_t kTypeStream = 2;
 constexpr std::uint8_t kTypeRoot = 5;
 
-// Precondition (checked by every caller): off + 2 / off + 4 / off + 8 <= b.size().
-std::uint16_t Le16(std::string_view b, std::size_t off) {
-  return static_cast<std::uint16_t>(static_cast<unsigned char>(b[off]) |
-                                    static_cast<unsigned char>(b[off + 1]) << 8);
-}
-std::uint32_t Le32(std::string_view b, std::size_t off) {
-  return static_cast<std::uint32_t>(Le16(b, off)) |
-         static_cast<std::uint32_t>(Le16(b, off + 2)) << 16;
-}
-std::uint64_t Le64(std::string_view b, std::size_t off) {
-  return static_cast<std::uint64_t>(Le32(b, off)) |
-         static_cast<std::uint64_t>(Le32(b, off + 4)) << 32;
-}
 
 void AppendUtf8(std::string& out, std::uint32_t cp) {
   if (cp < 0x80) {

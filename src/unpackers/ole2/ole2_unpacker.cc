@@ -11,10 +11,14 @@
 #include <vector>
 
 #include "unpackers/ole2/cfb_reader.h"
+#include "unpackers/ole2/little_endian.h"
 #include "unpackers/ole2/vba_project.h"
 
 namespace bulwark::unpackers {
 namespace {
+
+using ole2::Le16;
+using ole2::Le32;
 
 using engine::Finding;
 using engine::UnscannableReason;
@@ -45,14 +49,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-std::uint16_t Le16(std::string_view b, std::size_t off) {
-  return static_cast<std::uint16_t>(static_cast<unsigned char>(b[off]) |
-                                    static_cast<unsigned char>(b[off + 1]) << 8);
-}
-std::uint32_t Le32(std::string_view b, std::size_t off) {
-  return static_cast<std::uint32_t>(Le16(b, off)) |
-         static_cast<std::uint32_t>(Le16(b, off + 2)) << 16;
-}
 
 // The storage path of `path`'s parent ("" at the root).
 std::string_view Parent(std::string_view path) {

@@ -1,4 +1,5 @@
 #include "unpackers/ole2/vba_project.h"
+#include "unpackers/ole2/little_endian.h"
 
 #include <algorithm>
 #include <utility>
@@ -10,15 +11,6 @@ namespace {
 
 constexpr std::size_t kChunkOutput = 4096;
 
-// Precondition: off + 2 (off + 4) <= b.size().
-std::uint16_t Le16(std::string_view b, std::size_t off) {
-  return static_cast<std::uint16_t>(static_cast<unsigned char>(b[off]) |
-                                    static_cast<unsigned char>(b[off + 1]) << 8);
-}
-std::uint32_t Le32(std::string_view b, std::size_t off) {
-  return static_cast<std::uint32_t>(Le16(b, off)) |
-         static_cast<std::uint32_t>(Le16(b, off + 2)) << 16;
-}
 
 Status TooLarge(std::size_t max_bytes) {
   return ResourceExhaustedError("decompressed VBA data is larger than " +
