@@ -417,6 +417,9 @@ class Walker {
       return EqualsIgnoreCase(smime_type, "enveloped-data") ||
              EqualsIgnoreCase(smime_type, "authenveloped-data");
     }
+    // Inline PGP is armored text; GMime finds it by reading the whole part, so only text
+    // parts are asked (for an attachment that read cost a tenth of a mail's scan).
+    if (content_type.rfind("text/", 0) != 0) return false;
     return g_mime_part_get_openpgp_data(part) == GMIME_OPENPGP_DATA_ENCRYPTED;
   }
 
