@@ -136,7 +136,9 @@ class Engine::Impl::Walk {
 
   NodeResult ScanNode(const content::Object& object, const crypto::Sha256Digest& digest,
                       bool* served_from_cache) {
-    if (auto cached = engine_.cache_.Find(digest, set_.version)) {
+    const VerdictCache::Key key =
+        VerdictCache::KeyFor(digest, set_.version, object.info.name, object.info.depth);
+    if (auto cached = engine_.cache_.Find(key)) {
       if (served_from_cache != nullptr) *served_from_cache = true;
       return NodeResult{std::move(*cached), true};
     }
@@ -149,7 +151,7 @@ class Engine::Impl::Walk {
     }
     RunDetectors(object, sink, result);
     RunUnpacker(object, sink, result);
-    if (result.cacheable) engine_.cache_.Insert(digest, set_.version, result.findings);
+    if (result.cacheable) engine_.cache_.Insert(key, result.findings);
     return result;
   }
 

@@ -165,7 +165,7 @@ TEST_F(EngineTest, CacheServesRepeatedObjectsWithoutInspecting) {
   auto engine = MakeEngine();
   ScanReport first = engine->Scan(Obj("a", "BOX:1:x|BAD"));
   int after_first = inspections_.load();
-  ScanReport second = engine->Scan(Obj("b", "BOX:1:x|BAD"));
+  ScanReport second = engine->Scan(Obj("a", "BOX:1:x|BAD"));
   EXPECT_EQ(inspections_.load(), after_first);
   EXPECT_TRUE(second.cached);
   EXPECT_EQ(second.findings.size(), first.findings.size());
@@ -175,6 +175,44 @@ TEST_F(EngineTest, CacheServesRepeatedObjectsWithoutInspecting) {
   EXPECT_EQ(third.verdict.kind, policy::VerdictKind::kMalicious);
   EXPECT_EQ(inspections_.load(), after_first + 2);  // the container and "y" only
   EXPECT_GE(engine->cache_stats().hits, 2u);
+}
+
+// Reports objects whose name ends in ".exe": a finding that depends on the name.
+class ExeNameDetector : public Detector {
+ public:
+  std::string_view Name() const override { return "exe-name"; }
+  bool Accepts(const content::ObjectInfo&) const override { return true; }
+  Status Inspect(const content::Object& object, ScanContext&, FindingSink& findings) const override {
+    const std::string& name = object.info.name;
+    if (name.size() >= 4 && name.compare(name.size() - 4, 4, ".exe") == 0) {
+      Finding f;
+      f.detector = "exe-name";
+      f.name = "Test.ExeName";
+      f.category = Category::kSuspicious;
+      findings.Add(std::move(f));
+    }
+    return OkStatus();
+  }
+};
+
+TEST(EngineCacheTest, SameBytesUnderAnotherNameAreScannedAgain) {
+  Registry registry;
+  registry.AddDetector([](const SignatureSources&) -> Result<DetectorPtr> {
+    return DetectorPtr(std::make_unique<ExeNameDetector>());
+  });
+  EngineOptions options;
+  options.signatures.system_clamav_directory.clear();
+  auto engine = Engine::Create(std::move(options), std::move(registry));
+  ASSERT_TRUE(engine.ok());
+  auto scan = [&](const std::string& name) {
+    content::Object object;
+    object.info.name = name;
+    object.data = content::Blob::Copy("same bytes");
+    return (*engine)->Scan(std::move(object));
+  };
+  EXPECT_EQ(scan("report.txt").verdict.kind, policy::VerdictKind::kClean);
+  EXPECT_EQ(scan("report.exe").verdict.kind, policy::VerdictKind::kSuspicious);
+  EXPECT_TRUE(scan("report.exe").cached);
 }
 
 TEST_F(EngineTest, ContextDependentResultsAreNotCached) {

@@ -13,17 +13,20 @@ std::size_t VerdictCache::KeyHash::operator()(const Key& key) const {
   return value;
 }
 
-VerdictCache::Key VerdictCache::MakeKey(const crypto::Sha256Digest& object,
-                                        const std::string& version) {
+VerdictCache::Key VerdictCache::KeyFor(const crypto::Sha256Digest& object,
+                                       std::string_view signature_version, std::string_view name,
+                                       int depth) {
   std::string material(reinterpret_cast<const char*>(object.data()), object.size());
-  material += version;
+  material += signature_version;
+  material.push_back('\0');
+  material += name;
+  material.push_back('\0');
+  material += std::to_string(depth);
   return crypto::Sha256(material);
 }
 
-std::optional<std::vector<Finding>> VerdictCache::Find(const crypto::Sha256Digest& object,
-                                                       const std::string& signature_version) {
+std::optional<std::vector<Finding>> VerdictCache::Find(const Key& key) {
   if (capacity_per_shard_ == 0) return std::nullopt;
-  Key key = MakeKey(object, signature_version);
   Shard& shard = ShardFor(key);
   std::lock_guard lock(shard.mu);
   auto it = shard.entries.find(key);
@@ -36,10 +39,8 @@ std::optional<std::vector<Finding>> VerdictCache::Find(const crypto::Sha256Diges
   return it->second.findings;
 }
 
-void VerdictCache::Insert(const crypto::Sha256Digest& object, const std::string& signature_version,
-                          std::vector<Finding> findings) {
+void VerdictCache::Insert(const Key& key, std::vector<Finding> findings) {
   if (capacity_per_shard_ == 0) return;
-  Key key = MakeKey(object, signature_version);
   Shard& shard = ShardFor(key);
   std::lock_guard lock(shard.mu);
   auto it = shard.entries.find(key);

@@ -1,7 +1,10 @@
 #pragma once
-// VerdictCache: findings of already-scanned objects, keyed by SHA-256 of the object and
-// the signature version. It holds hashes and metadata (rule names, member names) only,
-// never content, so a cache dump cannot be turned back into a message or file.
+// VerdictCache: findings of already-scanned objects. The key is a SHA-256 over the
+// object's SHA-256, the signature version, and the two things besides the bytes that
+// detectors may look at: the object's name (double extensions, YARA's `filename`) and its
+// depth (members of containers). It holds hashes and metadata (rule names, member
+// names) only, never content, so a cache dump cannot be turned back into a message or
+// file.
 //
 // Thread safety: all methods may be called concurrently (sharded, one mutex a shard).
 
@@ -11,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -24,11 +28,13 @@ class VerdictCache {
   // At most `capacity` entries; least recently used entries are evicted.
   explicit VerdictCache(std::size_t capacity);
 
+  using Key = crypto::Sha256Digest;
+  static Key KeyFor(const crypto::Sha256Digest& object, std::string_view signature_version,
+                    std::string_view name, int depth);
+
   // Findings relative to the object (paths below it), or nullopt.
-  std::optional<std::vector<Finding>> Find(const crypto::Sha256Digest& object,
-                                           const std::string& signature_version);
-  void Insert(const crypto::Sha256Digest& object, const std::string& signature_version,
-              std::vector<Finding> findings);
+  std::optional<std::vector<Finding>> Find(const Key& key);
+  void Insert(const Key& key, std::vector<Finding> findings);
 
   std::uint64_t hits() const;
   std::uint64_t misses() const;
@@ -36,7 +42,6 @@ class VerdictCache {
 
  private:
   static constexpr std::size_t kShards = 16;
-  using Key = crypto::Sha256Digest;  // SHA-256(object digest ‖ signature version)
   struct KeyHash {
     std::size_t operator()(const Key& key) const;
   };
@@ -52,7 +57,6 @@ class VerdictCache {
     std::uint64_t misses = 0;
   };
 
-  static Key MakeKey(const crypto::Sha256Digest& object, const std::string& version);
   Shard& ShardFor(const Key& key) { return shards_[key[0] % kShards]; }
 
   std::size_t capacity_per_shard_;
