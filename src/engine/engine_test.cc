@@ -239,6 +239,35 @@ TEST_F(EngineTest, ReloadChangesNothingForScansAndKeepsWorking) {
   EXPECT_EQ(loads_.load(), 5);
 }
 
+TEST_F(EngineTest, ScansGoOnWhileANewSetLoadsInTheBackground) {
+  std::atomic<bool> slow{false};
+  std::atomic<bool> loading{false};
+  Registry registry;
+  registry.AddDetector([&](const SignatureSources&) -> Result<DetectorPtr> {
+    if (slow) {
+      loading = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a big database
+    }
+    return DetectorPtr(std::make_unique<BadDetector>(inspections_));
+  });
+  EngineOptions options;
+  options.signatures.system_clamav_directory.clear();
+  auto engine = Engine::Create(std::move(options), std::move(registry));
+  ASSERT_TRUE(engine.ok());
+  slow = true;
+  std::thread reloader([&] { EXPECT_TRUE((*engine)->Reload().ok()); });
+  while (!loading) std::this_thread::yield();
+  int scanned_during_load = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  while (std::chrono::steady_clock::now() < deadline) {
+    EXPECT_EQ((*engine)->Scan(Obj("x", "BAD " + std::to_string(scanned_during_load))).verdict.kind,
+              policy::VerdictKind::kMalicious);
+    ++scanned_during_load;
+  }
+  reloader.join();
+  EXPECT_GT(scanned_during_load, 10);
+}
+
 TEST_F(EngineTest, FailedReloadKeepsTheOldDetectors) {
   Registry registry;
   std::atomic<bool> fail{false};
