@@ -49,6 +49,28 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp
 run_ctest "asan+ubsan" build-asan || status=1
 
+# Every file of the third-party corpus through the sanitised binary: no crash, no leak,
+# no sanitizer report, and an exit status of 0 or 1 (never 2: nothing is an error).
+corpus=../shared/corpus
+if [[ -d $corpus ]]; then
+  set +e
+  build-asan/bulwark scan --json --no-system-clamav -d rules/clamav "$corpus" \
+    > build-asan/corpus-sweep.jsonl 2> build-asan/corpus-sweep.err
+  rc=$?
+  set -e
+  if [[ $rc -le 1 ]] && ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error' build-asan/corpus-sweep.err; then
+    total_passed=$((total_passed + 1))
+    summary+=("corpus sweep (asan): ok ($(wc -l < build-asan/corpus-sweep.jsonl) files)")
+  else
+    total_failed=$((total_failed + 1))
+    status=1
+    summary+=("corpus sweep (asan): FAILED, exit $rc (see build-asan/corpus-sweep.err)")
+    tail -40 build-asan/corpus-sweep.err
+  fi
+else
+  summary+=("corpus sweep (asan): skipped, $corpus not found")
+fi
+
 echo "=== 3/3 fuzzers (${fuzz_seconds}s each) ==="
 for fuzzer in build-asan/fuzz/*_fuzz; do
   name=$(basename "$fuzzer" _fuzz)
