@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ pkgconf
   libclamav-dev libyara-dev libgmime-3.0-dev libarchive-dev libmagic-dev libssl-dev
-  libqpdf-dev zlib1g-dev nlohmann-json3-dev libcli11-dev
+  libqpdf-dev zlib1g-dev libhyperscan-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 for arg in "$@"; do

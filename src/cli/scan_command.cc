@@ -36,6 +36,7 @@ struct ScanOptions {
   std::string clamav_db = "/var/lib/clamav";
   bool no_builtin_rules = false;
   bool no_system_clamav = false;
+  bool dlp = false;
   std::size_t cache_entries = 200000;
   engine::Limits limits;
   double max_scan_seconds = 60;
@@ -164,7 +165,9 @@ int RunScan(ScanOptions& options) {
       options.no_system_clamav ? std::filesystem::path() : std::filesystem::path(options.clamav_db);
 
   engine::Registry registry;
-  extensions::RegisterStandardExtensions(registry);
+  extensions::ExtensionOptions extension_options;
+  extension_options.dlp = options.dlp;
+  extensions::RegisterStandardExtensions(registry, extension_options);
   auto engine = engine::Engine::Create(std::move(engine_options), std::move(registry));
   if (!engine.ok()) {
     std::fprintf(stderr, "bulwark scan: cannot load signatures: %s\n",
@@ -274,6 +277,10 @@ void AddScanCommand(CLI::App& app, int& exit_code) {
                  "Don't load the system ClamAV database directory");
   scan->add_flag("--no-builtin-rules", options->no_builtin_rules,
                  "Don't load Bulwark's built-in YARA rules and hash list");
+  scan->add_flag("--dlp", options->dlp,
+                 "Report sensitive data (payment cards, IBANs, national identifiers, personal "
+                 "data, keys and tokens) with the built-in DLP templates; findings show masked "
+                 "samples only");
   scan->add_option("--cache-entries", options->cache_entries,
                    "Verdict cache size (hashes only; 0 disables)")
       ->capture_default_str();

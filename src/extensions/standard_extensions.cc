@@ -1,6 +1,8 @@
 #include "extensions/standard_extensions.h"
 
+#include "detectors/activecontent/activecontent_detector.h"
 #include "detectors/clamav/clamav_detector.h"
+#include "detectors/dlp/dlp_detector.h"
 #include "detectors/hashes/hash_detector.h"
 #include "detectors/yara/yara_detector.h"
 #include "unpackers/archive/archive_unpacker.h"
@@ -11,7 +13,7 @@
 
 namespace bulwark::extensions {
 
-void RegisterStandardExtensions(engine::Registry& registry) {
+void RegisterStandardExtensions(engine::Registry& registry, const ExtensionOptions& options) {
   // Unpackers: the first that accepts an object opens it.
   unpackers::RegisterMimeUnpacker(registry);
   unpackers::RegisterArchiveUnpacker(registry);
@@ -23,6 +25,8 @@ void RegisterStandardExtensions(engine::Registry& registry) {
   detectors::RegisterHashDetector(registry);
   detectors::RegisterYaraDetector(registry);
   detectors::RegisterClamavDetector(registry);
+  detectors::RegisterActiveContentDetector(registry);
+  if (options.dlp) detectors::RegisterDlpDetector(registry);
 }
 
 }  // namespace bulwark::extensions

@@ -127,10 +127,22 @@ TEST_F(CliTest, ProgressBarDrawsOnStandardErrorOnly) {
   EXPECT_EQ(run.out.find('\r'), std::string::npos);  // stdout stays machine-readable
 }
 
+TEST_F(CliTest, DlpIsOptInAndShowsOnlyMaskedSamples) {
+  auto file = inputs_.Write("customers.csv",
+                            "name,card\nAda,4111111111111111\nBob,5555555555554444\n");
+  EXPECT_EQ(Bulwark("scan " + file.string()).exit_code, 0);  // off by default
+  CommandResult run = Bulwark("scan --json --dlp " + file.string());
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_NE(run.out.find("DLP.PCI-DSS"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("policy_violation"), std::string::npos);
+  EXPECT_EQ(run.out.find("4111111111111111"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("5555555555554444"), std::string::npos) << run.out;
+}
+
 TEST_F(CliTest, HelpDocumentsEveryOption) {
   CommandResult help = Bulwark("scan --help");
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* option : {"--json", "--signatures", "--threads", "--max-depth", "--max-objects",
+  for (const char* option : {"--json", "--dlp", "--signatures", "--threads", "--max-depth", "--max-objects",
                              "--max-total-size", "--max-object-size", "--max-ratio",
                              "--max-scan-time", "--progress"}) {
     EXPECT_NE(help.out.find(option), std::string::npos) << option;

@@ -106,6 +106,45 @@ TEST_F(PipelineTest, EicarInsideCab) {
   EXPECT_TRUE(FoundAt(report, "yara", {"e.com"})) << report.verdict.reason;
 }
 
+TEST_F(PipelineTest, DlpFindsCardNumbersInsideOfficeDocumentsAndMasksThem) {
+  engine::Registry registry;
+  extensions::ExtensionOptions extension_options;
+  extension_options.dlp = true;
+  extensions::RegisterStandardExtensions(registry, extension_options);
+  engine::EngineOptions options;
+  options.signatures.system_clamav_directory.clear();
+  auto engine = engine::Engine::Create(std::move(options), std::move(registry));
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  // A published test card number (Luhn-valid) in a Word document's XML, in a mail.
+  const std::string card = "4111 1111 1111 1111";
+  std::string docx = MakeArchive("zip", {{"[Content_Types].xml", "<Types/>"},
+                                         {"word/document.xml",
+                                          "<w:document><w:body><w:p><w:r><w:t>Card: " + card +
+                                              "</w:t></w:r></w:p></w:body></w:document>"}});
+  engine::ScanReport report = Scan(**engine, "m.eml", MakeMail("Order", "See attached.", {{"order.docx", docx}}));
+  EXPECT_EQ(report.verdict.kind, VerdictKind::kPolicyViolation) << report.verdict.reason;
+  bool pci = false;
+  for (const auto& f : report.findings) {
+    if (f.name != "DLP.PCI-DSS") continue;
+    pci = true;
+    EXPECT_EQ(f.path.parts(), (std::vector<std::string>{"order.docx", "word/document.xml"}));
+    EXPECT_NE(f.detail.find("1111"), std::string::npos) << f.detail;
+    EXPECT_EQ(f.detail.find("4111"), std::string::npos) << "unmasked: " << f.detail;
+  }
+  EXPECT_TRUE(pci);
+}
+
+TEST_F(PipelineTest, ActiveContentNamesMacrosAndNameTricks) {
+  auto engine = MakeEngine();
+  std::string exe = "MZ" + std::string(200, '\0');
+  engine::ScanReport report =
+      Scan(*engine, "m.eml", MakeMail("Invoice", "Attached.", {{"invoice.pdf.exe", exe}}));
+  bool double_extension = false;
+  for (const auto& f : report.findings) double_extension |= f.name == "FileName.DoubleExtension";
+  EXPECT_TRUE(double_extension);
+  EXPECT_EQ(report.verdict.kind, VerdictKind::kSuspicious);
+}
+
 TEST_F(PipelineTest, CleanMailWithArchiveIsClean) {
   auto engine = MakeEngine();
   std::string zip = MakeArchive("zip", {{"report.csv", "a,b\n1,2\n"}});

@@ -1,0 +1,333 @@
+#include "detectors/dlp/dlp_scanner.h"
+
+#include <hs.h>
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+namespace bulwark::detectors::dlp {
+namespace {
+
+// Bounds the candidates of one scan: past this Hyperscan is stopped and the result says
+// the text was only partly examined.
+constexpr std::size_t kMaxCandidates = 1u << 20;
+constexpr std::size_t kMaxPooledScratch = 64;
+
+constexpr unsigned kSom = HS_FLAG_SOM_LEFTMOST;
+constexpr unsigned kCaseless = HS_FLAG_CASELESS;
+
+struct Builtin {
+  Identifier id;
+  const char* expression;
+  unsigned flags;
+};
+
+// One entry per expression. Validators (identifiers.cc) do what Hyperscan cannot:
+// checksums, ranges, context windows and the characters just outside a match.
+constexpr Builtin kBuiltins[] = {
+    {Identifier::kPaymentCard, R"(\b\d(?:[ -]?\d){11,18}\b)", kSom},
+    // Compact in any case (as typed), or upper case with single spaces anywhere.
+    {Identifier::kIban, R"(\b[A-Za-z]{2}\d{2}[A-Za-z0-9]{11,30}\b)", kSom},
+    {Identifier::kIban, R"(\b[A-Z]{2} ?\d{2}(?: ?[A-Z0-9]){11,30}\b)", kSom},
+    {Identifier::kUsSsn, R"(\b\d{3}-\d{2}-\d{4}\b)", kSom},
+    {Identifier::kUsSsn, R"(\b\d{3} \d{2} \d{4}\b)", kSom},
+    {Identifier::kUsSsn, R"(\b\d{9}\b)", kSom},
+    {Identifier::kUkNino, R"(\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b)",
+     kSom},
+    {Identifier::kEmail, R"([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b)",
+     kSom},
+    {Identifier::kPhone, R"(\+[1-9]\d{0,3}(?:[ .-]?\(?\d{1,5}\)?){1,6})", kSom},
+    {Identifier::kPhone,
+     R"((?:\(\d{2,5}\) ?|\b\d{2,5}[ .-])\d{2,4}[ .-]\d{2,4}(?:[ .-]\d{2,4})?\b)", kSom},
+    {Identifier::kPhone, R"(\b0\d{9,10}\b)", kSom},
+    {Identifier::kIpv4, R"(\b(?:\d{1,3}\.){3}\d{1,3}\b)", kSom},
+    {Identifier::kIpv6, R"([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})", kSom},
+    {Identifier::kDateOfBirth,
+     R"(\b(?:\d{1,2}[./-]\d{1,2}[./-](?:19|20)\d{2}|(?:19|20)\d{2}[./-]\d{1,2}[./-]\d{1,2})"
+     R"(|\d{1,2}(?:st|nd|rd|th)?\.? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)"
+     R"(\.?,? (?:19|20)\d{2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? )"
+     R"(\d{1,2}(?:st|nd|rd|th)?,? (?:19|20)\d{2})\b)",
+     kSom | kCaseless},
+    {Identifier::kAwsAccessKey, R"(\b(?:AKIA|ASIA)[A-Z0-9]{16}\b)", kSom},
+    {Identifier::kAwsSecretKey, R"((?:^|[^A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?:[^A-Za-z0-9/+=]|$))",
+     kSom},
+    {Identifier::kGithubToken, R"(\bgh[pousr]_[A-Za-z0-9]{36}\b)", kSom},
+    {Identifier::kGithubToken, R"(\bgithub_pat_[A-Za-z0-9_]{70,}\b)", kSom},
+    {Identifier::kGitlabToken, R"(\bglpat-[A-Za-z0-9_-]{20,})", kSom},
+    {Identifier::kSlackToken, R"(\bxox[abprse]-[A-Za-z0-9-]{10,})", kSom},
+    {Identifier::kSlackWebhook,
+     R"(hooks\.slack\.com/services/T[A-Za-z0-9_]{6,12}/B[A-Za-z0-9_]{6,12}/[A-Za-z0-9_]{20,32})",
+     kSom},
+    {Identifier::kStripeKey, R"(\b[rs]k_live_[A-Za-z0-9]{20,})", kSom},
+    {Identifier::kGoogleApiKey, R"(\bAIza[0-9A-Za-z_-]{35})", kSom},
+    {Identifier::kPrivateKey, R"(-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----)", kSom},
+    {Identifier::kJwt, R"(\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*)", kSom},
+    {Identifier::kConnectionPassword,
+     R"(\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:/@]+:[^\s:/@]+@[A-Za-z0-9.-]+)", kSom},
+    {Identifier::kConnectionPassword, R"(\b(?:password|pwd)[ \t]*=[ \t]*[^;\s'"]+)",
+     kSom | kCaseless},
+};
+
+struct ContextWords {
+  Context context;
+  const char* expression;
+};
+
+constexpr ContextWords kContextWords[] = {
+    {Context::kPayment,
+     R"(\b(?:credit ?card|debit card|card ?number|card ?holder|cvv|cvc|expiry|expiration date|)"
+     R"(visa|mastercard|amex|american express|kreditkarte|carte bancaire|tarjeta)\b)"},
+    {Context::kPersonal,
+     R"(\b(?:personal data|personal information|date of birth|passport|bank account|iban|)"
+     R"(national insurance|gdpr|dsgvo|personenbezogen|customer record|patient)\b)"},
+    {Context::kUsPersonal, R"(\b(?:ssn|social security|taxpayer|driver'?s licen[cs]e|tax id)\b)"},
+    {Context::kCredential,
+     R"(\b(?:password|passwd|secret|token|api[ _-]?key|credential|private key|access key)s?\b)"},
+    {Context::kNotReal,
+     R"(\b(?:example|sample|dummy|fake|placeholder|lorem ipsum|test (?:card|number|data))\b)"},
+};
+
+// Escapes `literal` for a Hyperscan expression.
+std::string EscapeLiteral(std::string_view literal) {
+  std::string out;
+  for (char c : literal) {
+    auto u = static_cast<unsigned char>(c);
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == ' ' || c == '_' || u >= 0x80;
+    if (plain) {
+      out.push_back(c);
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
+  }
+  return out;
+}
+
+bool IsWordByte(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+struct Candidate {
+  std::uint32_t pattern;
+  std::uint64_t begin;
+  std::uint64_t end;
+};
+
+struct CallbackState {
+  std::vector<Candidate>* candidates;
+  std::bitset<kContextCount>* contexts;
+  const std::vector<bool>* is_context;
+  const std::vector<Context>* context_of;
+  bool truncated = false;
+};
+
+int OnMatch(unsigned int id, unsigned long long from, unsigned long long to, unsigned int,
+            void* ctx) {
+  auto* state = static_cast<CallbackState*>(ctx);
+  if ((*state->is_context)[id]) {
+    state->contexts->set(static_cast<std::size_t>((*state->context_of)[id]));
+    return 0;
+  }
+  if (state->candidates->size() >= kMaxCandidates) {
+    state->truncated = true;
+    return 1;  // stop scanning
+  }
+  state->candidates->push_back({id, from, to});
+  return 0;
+}
+
+// The order in which identifiers claim text: a phone number that overlaps a card, an
+// IBAN, an SSN, an address or a date is part of that, not a phone.
+int ClaimOrder(Identifier id) { return id == Identifier::kPhone ? 1 : 0; }
+
+}  // namespace
+
+Result<std::unique_ptr<DlpScanner>> DlpScanner::Create(const DlpConfig& config) {
+  std::vector<std::string> expressions;
+  std::vector<unsigned> flags;
+  std::unique_ptr<DlpScanner> scanner(new DlpScanner());
+  for (const Builtin& b : kBuiltins) {
+    expressions.emplace_back(b.expression);
+    flags.push_back(b.flags);
+    scanner->patterns_.push_back({b.id, -1, false, Context::kNotReal});
+  }
+  for (const ContextWords& w : kContextWords) {
+    expressions.emplace_back(w.expression);
+    flags.push_back(HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+    scanner->patterns_.push_back({Identifier::kCustomKeyword, -1, true, w.context});
+  }
+  for (std::size_t i = 0; i < config.custom_keywords.size(); ++i) {
+    const std::string& keyword = config.custom_keywords[i];
+    if (keyword.empty()) {
+      return InvalidArgumentError("dlp: custom keyword #" + std::to_string(i) + " is empty");
+    }
+    std::string expr = EscapeLiteral(keyword);
+    if (IsWordByte(keyword.front())) expr = "\\b" + expr;
+    if (IsWordByte(keyword.back())) expr += "\\b";
+    expressions.push_back(std::move(expr));
+    flags.push_back(kSom | kCaseless);
+    scanner->patterns_.push_back(
+        {Identifier::kCustomKeyword, static_cast<int>(i), false, Context::kNotReal});
+  }
+  // Each custom regex alone first, so that an error names the one at fault.
+  for (std::size_t i = 0; i < config.custom_regexes.size(); ++i) {
+    hs_database_t* db = nullptr;
+    hs_compile_error_t* error = nullptr;
+    if (hs_compile(config.custom_regexes[i].c_str(), kSom, HS_MODE_BLOCK, nullptr, &db, &error) !=
+        HS_SUCCESS) {
+      std::string message = error != nullptr && error->message != nullptr
+                                ? error->message
+                                : "unknown Hyperscan error";
+      hs_free_compile_error(error);
+      return InvalidArgumentError("dlp: custom regex #" + std::to_string(i) + ": " + message);
+    }
+    hs_free_database(db);
+    expressions.push_back(config.custom_regexes[i]);
+    flags.push_back(kSom);
+    scanner->patterns_.push_back(
+        {Identifier::kCustomRegex, static_cast<int>(i), false, Context::kNotReal});
+  }
+
+  std::vector<const char*> c_expressions;
+  std::vector<unsigned> ids;
+  for (std::size_t i = 0; i < expressions.size(); ++i) {
+    c_expressions.push_back(expressions[i].c_str());
+    ids.push_back(static_cast<unsigned>(i));
+  }
+  hs_compile_error_t* error = nullptr;
+  if (hs_compile_multi(c_expressions.data(), flags.data(), ids.data(),
+                       static_cast<unsigned>(c_expressions.size()), HS_MODE_BLOCK, nullptr,
+                       &scanner->database_, &error) != HS_SUCCESS) {
+    std::string message = error != nullptr && error->message != nullptr ? error->message : "?";
+    int expression = error != nullptr ? error->expression : -1;
+    hs_free_compile_error(error);
+    return InternalError("dlp: Hyperscan refused expression " + std::to_string(expression) + ": " +
+                         message);
+  }
+  if (hs_alloc_scratch(scanner->database_, &scanner->prototype_) != HS_SUCCESS) {
+    return ResourceExhaustedError("dlp: cannot allocate Hyperscan scratch");
+  }
+  return scanner;
+}
+
+DlpScanner::~DlpScanner() {
+  for (hs_scratch_t* s : pool_) hs_free_scratch(s);
+  if (prototype_ != nullptr) hs_free_scratch(prototype_);
+  if (database_ != nullptr) hs_free_database(database_);
+}
+
+hs_scratch* DlpScanner::CloneScratch() const {
+  hs_scratch_t* scratch = nullptr;
+  if (hs_clone_scratch(prototype_, &scratch) != HS_SUCCESS) return nullptr;
+  return scratch;
+}
+
+void DlpScanner::FreeScratch(hs_scratch* scratch) {
+  if (scratch != nullptr) hs_free_scratch(scratch);
+}
+
+hs_scratch* DlpScanner::AcquireScratch() const {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!pool_.empty()) {
+      hs_scratch_t* s = pool_.back();
+      pool_.pop_back();
+      return s;
+    }
+  }
+  return CloneScratch();
+}
+
+void DlpScanner::ReleaseScratch(hs_scratch* scratch) const {
+  if (scratch == nullptr) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (pool_.size() < kMaxPooledScratch) {
+      pool_.push_back(scratch);
+      return;
+    }
+  }
+  hs_free_scratch(scratch);
+}
+
+Status DlpScanner::Scan(std::string_view text, DlpScanResult& result) const {
+  result = DlpScanResult();
+  if (text.empty()) return OkStatus();
+  std::vector<bool> is_context(patterns_.size());
+  std::vector<Context> context_of(patterns_.size());
+  for (std::size_t i = 0; i < patterns_.size(); ++i) {
+    is_context[i] = patterns_[i].is_context;
+    context_of[i] = patterns_[i].context;
+  }
+  std::vector<Candidate> candidates;
+  CallbackState state{&candidates, &result.contexts, &is_context, &context_of};
+
+  hs_scratch_t* scratch = AcquireScratch();
+  if (scratch == nullptr) return ResourceExhaustedError("dlp: cannot allocate Hyperscan scratch");
+  // Hyperscan takes an unsigned int length; callers bound text to max_scan_bytes.
+  std::size_t length = std::min<std::size_t>(text.size(), 0xFFFFFFFFu);
+  hs_error_t rc =
+      hs_scan(database_, text.data(), static_cast<unsigned>(length), 0, scratch, OnMatch, &state);
+  ReleaseScratch(scratch);
+  if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) {
+    return InternalError("dlp: hs_scan failed with code " + std::to_string(rc));
+  }
+  result.truncated = state.truncated;
+
+  // Per identifier, by start, longest first: the first candidate of a start that
+  // validates claims [begin, end); candidates starting inside a claimed span are skipped.
+  auto key = [&](const Candidate& c) {
+    const Pattern& p = patterns_[c.pattern];
+    return std::make_tuple(ClaimOrder(p.id), static_cast<int>(p.id), p.custom_index);
+  };
+  std::sort(candidates.begin(), candidates.end(), [&](const Candidate& a, const Candidate& b) {
+    auto ka = key(a), kb = key(b);
+    if (ka != kb) return ka < kb;
+    if (a.begin != b.begin) return a.begin < b.begin;
+    return a.end > b.end;
+  });
+  std::vector<Span> claimed;           // spans of identifiers with ClaimOrder 0
+  std::vector<std::uint64_t> max_end;  // max_end[i]: largest end among claimed[0..i]
+  bool claimed_sorted = false;
+  std::size_t group_begin = 0;
+  std::uint64_t claimed_end = 0;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    const Candidate& c = candidates[i];
+    if (i == 0 || key(c) != key(candidates[group_begin])) {
+      group_begin = i;
+      claimed_end = 0;
+    }
+    if (c.begin < claimed_end && claimed_end != 0) continue;
+    const Pattern& p = patterns_[c.pattern];
+    std::optional<Span> span = Validate(p.id, text, Span{c.begin, c.end});
+    if (!span) continue;
+    if (ClaimOrder(p.id) > 0) {
+      if (!claimed_sorted) {
+        std::sort(claimed.begin(), claimed.end(),
+                  [](const Span& a, const Span& b) { return a.begin < b.begin; });
+        for (const Span& s : claimed) {
+          max_end.push_back(max_end.empty() ? s.end
+                                            : std::max<std::uint64_t>(max_end.back(), s.end));
+        }
+        claimed_sorted = true;
+      }
+      // Claimed spans that start before this one ends overlap it when any ends after its start.
+      auto first_after =
+          std::lower_bound(claimed.begin(), claimed.end(), span->end,
+                           [](const Span& s, std::size_t end) { return s.begin < end; });
+      std::size_t n = static_cast<std::size_t>(first_after - claimed.begin());
+      if (n > 0 && max_end[n - 1] > span->begin) continue;
+    } else if (p.id != Identifier::kCustomKeyword && p.id != Identifier::kCustomRegex) {
+      claimed.push_back(*span);
+    }
+    claimed_end = std::max<std::uint64_t>(c.end, span->end);
+    result.matches.push_back({p.id, *span, p.custom_index});
+  }
+  return OkStatus();
+}
+
+}  // namespace bulwark::detectors::dlp

@@ -1,0 +1,89 @@
+#pragma once
+// DlpScanner: every identifier, context word and custom pattern compiled into one
+// Hyperscan block-mode database, matched in one pass; validators then run on the
+// candidates only. Built once, shared read-only by every scan.
+//
+// Thread safety: Scan() may be called from any number of threads at once. Each call
+// borrows an hs_scratch_t from a small pool (cloning the prototype when the pool is
+// empty) and gives it back afterwards.
+
+#include <bitset>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+#include "bulwark/common/result.h"
+#include "detectors/dlp/dlp_config.h"
+#include "detectors/dlp/identifiers.h"
+
+struct hs_database;
+struct hs_scratch;
+
+namespace bulwark::detectors::dlp {
+
+// Words near or in a text that raise or lower confidence in a template.
+enum class Context {
+  kPayment,     // "credit card", "cvv", "expiry", …
+  kPersonal,    // "personal data", "passport", "bank account", …
+  kUsPersonal,  // "ssn", "social security", …
+  kCredential,  // "password", "api key", "token", …
+  kNotReal,     // "example", "sample", "dummy", "test card", …
+};
+inline constexpr int kContextCount = static_cast<int>(Context::kNotReal) + 1;
+
+struct DlpMatch {
+  Identifier id;
+  Span span;              // offsets into the scanned text
+  int custom_index = -1;  // index into custom_keywords/custom_regexes for custom matches
+};
+
+struct DlpScanResult {
+  std::vector<DlpMatch> matches;  // validated, ordered by identifier then offset
+  std::bitset<kContextCount> contexts;
+  bool truncated = false;  // too many candidates: the text was only partly examined
+};
+
+class DlpScanner {
+ public:
+  // Compiles the database for `config`. A custom regex Hyperscan refuses yields
+  // kInvalidArgument naming its index and Hyperscan's message (never the text it was
+  // meant to find); anything else failing is kInternal.
+  static Result<std::unique_ptr<DlpScanner>> Create(const DlpConfig& config);
+
+  ~DlpScanner();
+  DlpScanner(const DlpScanner&) = delete;
+  DlpScanner& operator=(const DlpScanner&) = delete;
+
+  // Finds and validates identifiers in `text`. kResourceExhausted when no scratch space
+  // could be allocated; kInternal when Hyperscan fails.
+  Status Scan(std::string_view text, DlpScanResult& result) const;
+
+  // Borrows a scratch from the pool (or clones one); exposed for the benchmark.
+  hs_scratch* AcquireScratch() const;
+  void ReleaseScratch(hs_scratch* scratch) const;
+  // Clones a fresh scratch from the prototype, bypassing the pool (benchmark only).
+  hs_scratch* CloneScratch() const;
+  static void FreeScratch(hs_scratch* scratch);
+
+ private:
+  // What a Hyperscan expression id stands for.
+  struct Pattern {
+    Identifier id = Identifier::kCustomRegex;
+    int custom_index = -1;
+    bool is_context = false;  // a context word: sets a bit, is no match
+    Context context = Context::kNotReal;
+  };
+  DlpScanner() = default;
+
+  // Constant after construction.
+  hs_database* database_ = nullptr;
+  hs_scratch* prototype_ = nullptr;
+  std::vector<Pattern> patterns_;  // indexed by Hyperscan expression id
+
+  mutable std::mutex mu_;
+  mutable std::vector<hs_scratch*> pool_;  // guarded by mu_
+};
+
+}  // namespace bulwark::detectors::dlp

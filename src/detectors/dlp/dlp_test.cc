@@ -1,0 +1,354 @@
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bulwark/engine/limits.h"
+#include "bulwark/engine/scan_context.h"
+#include "detectors/dlp/dlp_detector.h"
+#include "detectors/dlp/dlp_scanner.h"
+#include "detectors/dlp/identifiers.h"
+#include "detectors/dlp/markup_text.h"
+
+namespace bulwark::detectors::dlp {
+namespace {
+
+const DlpScanner& DefaultScanner() {
+  static const DlpScanner* scanner = [] {
+    auto created = DlpScanner::Create(DlpConfig());
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    return created.ok() ? std::move(created).value().release() : nullptr;
+  }();
+  return *scanner;
+}
+
+// The values of `id` the default scanner validates in `text`.
+std::vector<std::string> Found(Identifier id, const std::string& text) {
+  DlpScanResult result;
+  EXPECT_TRUE(DefaultScanner().Scan(text, result).ok());
+  std::vector<std::string> out;
+  for (const DlpMatch& m : result.matches) {
+    if (m.id == id) out.push_back(text.substr(m.span.begin, m.span.end - m.span.begin));
+  }
+  return out;
+}
+
+void ExpectFound(Identifier id, const std::string& text, const std::string& value) {
+  EXPECT_EQ(Found(id, text), std::vector<std::string>{value})
+      << IdentifierName(id) << " in: " << text;
+}
+void ExpectNone(Identifier id, const std::string& text) {
+  EXPECT_TRUE(Found(id, text).empty()) << IdentifierName(id) << " wrongly in: " << text;
+}
+
+std::vector<engine::Finding> Inspect(const std::string& bytes,
+                                     content::FileKind kind = content::FileKind::kText,
+                                     const DlpConfig& config = DlpConfig()) {
+  auto detector = CreateDlpDetector(config);
+  EXPECT_TRUE(detector.ok()) << detector.status().ToString();
+  content::Object object;
+  object.info.type.kind = kind;
+  object.info.size = bytes.size();
+  object.data = content::Blob::Copy(bytes);
+  engine::Limits limits;
+  engine::ScanContext ctx(limits, engine::ScanContext::Clock::now());
+  engine::FindingList findings;
+  if ((*detector)->Accepts(object.info)) {
+    EXPECT_TRUE((*detector)->Inspect(object, ctx, findings).ok());
+  }
+  return findings.findings();
+}
+
+const engine::Finding* FindingNamed(const std::vector<engine::Finding>& findings,
+                                    const std::string& name) {
+  for (const auto& f : findings) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+TEST(DlpCardTest, BrandsSeparatorsAndLuhn) {
+  for (const char* card :
+       {"4111111111111111", "5555555555554444", "2223003122003222", "378282246310005",
+        "6011111111111117", "3530111333300000", "30569309025904", "6200000000000005",
+        "4111 1111 1111 1111", "4111-1111-1111-1111", "3782 822463 10005"}) {
+    ExpectFound(Identifier::kPaymentCard, std::string("pay with ") + card + " today", card);
+  }
+  ExpectNone(Identifier::kPaymentCard, "card 4111111111111112 (Luhn fails)");
+  ExpectNone(Identifier::kPaymentCard, "mixed 4111 1111-1111 1111 separators");
+  ExpectNone(Identifier::kPaymentCard, "double  4111  1111 1111 1111 spaces");
+  ExpectNone(Identifier::kPaymentCard, "longer 4111 1111 1111 1111 2222 group");
+  ExpectNone(Identifier::kPaymentCard, "no brand 9111111111111119");
+  ExpectNone(Identifier::kPaymentCard, "inside a word x4111111111111111y");
+  ExpectNone(Identifier::kPaymentCard, "all zeros 0000000000000000");
+}
+
+TEST(DlpIbanTest, ChecksumLengthAndSpacing) {
+  ExpectFound(Identifier::kIban, "IBAN: DE89370400440532013000.", "DE89370400440532013000");
+  ExpectFound(Identifier::kIban, "to GB82 WEST 1234 5698 7654 32 please",
+              "GB82 WEST 1234 5698 7654 32");
+  ExpectFound(Identifier::kIban, "FR1420041010050500013M02606", "FR1420041010050500013M02606");
+  ExpectFound(Identifier::kIban, "nl91abna0417164300 lower", "nl91abna0417164300");
+  ExpectNone(Identifier::kIban, "DE88370400440532013000 wrong check digits");
+  ExpectNone(Identifier::kIban, "DE8937040044053201300 one digit short");
+  ExpectNone(Identifier::kIban, "QQ89370400440532013000 no such country");
+  ExpectNone(Identifier::kIban, "we met at 10 am on the fourth floor yesterday afternoon");
+}
+
+TEST(DlpIbanTest, LengthTableAgreesWithSwiftSamples) {
+  EXPECT_EQ(IbanLength("DE"), 22);
+  EXPECT_EQ(IbanLength("NO"), 15);
+  EXPECT_EQ(IbanLength("RU"), 33);
+  EXPECT_EQ(IbanLength("US"), 0);
+  EXPECT_TRUE(IbanValid("NO9386011117947"));
+  EXPECT_TRUE(IbanValid("BE68539007547034"));
+  EXPECT_TRUE(IbanValid("MT84MALT011000012345MTLCAST001S"));
+}
+
+TEST(DlpSsnTest, InvalidRanges) {
+  ExpectFound(Identifier::kUsSsn, "SSN 457-55-5462.", "457-55-5462");
+  ExpectFound(Identifier::kUsSsn, "ssn: 457 55 5462", "457 55 5462");
+  ExpectFound(Identifier::kUsSsn, "Social Security number 457555462", "457555462");
+  ExpectNone(Identifier::kUsSsn, "order 457555462 shipped");  // bare: needs context
+  for (const char* bad : {"000-12-3456", "666-12-3456", "900-12-3456", "999-12-3456", "123-00-4567",
+                          "123-45-0000", "078-05-1120", "219-09-9999", "457-55 5462"}) {
+    ExpectNone(Identifier::kUsSsn, std::string("SSN ") + bad);
+  }
+}
+
+TEST(DlpNinoTest, PrefixAndSuffix) {
+  ExpectFound(Identifier::kUkNino, "NI number AB 12 34 56 C", "AB 12 34 56 C");
+  ExpectFound(Identifier::kUkNino, "NI number JG103759A.", "JG103759A");
+  for (const char* bad :
+       {"GB123456A", "BG123456A", "DA123456A", "AO123456A", "AB123456E", "ZZ123456A"}) {
+    ExpectNone(Identifier::kUkNino, std::string("NI ") + bad);
+  }
+}
+
+TEST(DlpContactTest, EmailAndPhone) {
+  ExpectFound(Identifier::kEmail, "mail john.smith+x@mail.example.co.uk, thanks",
+              "john.smith+x@mail.example.co.uk");
+  ExpectNone(Identifier::kEmail, "user@localhost has no domain");
+  ExpectNone(Identifier::kEmail, "a..b@example.com");
+  ExpectFound(Identifier::kPhone, "call +44 20 7946 0958 now", "+44 20 7946 0958");
+  ExpectFound(Identifier::kPhone, "call (555) 123-4567 now", "(555) 123-4567");
+  ExpectFound(Identifier::kPhone, "call 905-674-3793 now", "905-674-3793");
+  ExpectFound(Identifier::kPhone, "call 07700900123 now", "07700900123");
+  ExpectNone(Identifier::kPhone, "call 555-1234 (7 digits)");
+  ExpectNone(Identifier::kPhone, "date 2024-01-15 12:00");
+  // A card number is a card, never also a phone.
+  ExpectNone(Identifier::kPhone, "amex 3782 822463 10005");
+}
+
+TEST(DlpNetworkTest, Ipv4AndIpv6) {
+  ExpectFound(Identifier::kIpv4, "from 192.168.1.20 at", "192.168.1.20");
+  ExpectNone(Identifier::kIpv4, "bad 256.1.1.1");
+  ExpectNone(Identifier::kIpv4, "leading zero 01.2.3.4");
+  ExpectNone(Identifier::kIpv4, "five parts 1.2.3.4.5");
+  // Documented choice: a dotted quad right after "version"/"v" is a version number.
+  ExpectNone(Identifier::kIpv4, "version 1.2.3.4 released");
+  ExpectNone(Identifier::kIpv4, "v10.0.0.1");
+  ExpectFound(Identifier::kIpv6, "host 2001:db8::8a2e:370:7334 up", "2001:db8::8a2e:370:7334");
+  ExpectFound(Identifier::kIpv6, "fe80:0:0:0:202:b3ff:fe1e:8329", "fe80:0:0:0:202:b3ff:fe1e:8329");
+  ExpectNone(Identifier::kIpv6, "at 12:30:45 today");
+  ExpectNone(Identifier::kIpv6, "std::string and a::b");
+  ExpectNone(Identifier::kIpv6, "mac 00:1a:2b:3c:4d:5e");
+}
+
+TEST(DlpDobTest, OnlyNearContextWords) {
+  ExpectFound(Identifier::kDateOfBirth, "Date of birth: 12/03/1985", "12/03/1985");
+  ExpectFound(Identifier::kDateOfBirth, "DOB 1985-03-12", "1985-03-12");
+  ExpectFound(Identifier::kDateOfBirth, "born on 3 March 1985", "3 March 1985");
+  ExpectFound(Identifier::kDateOfBirth, "geboren am 12.03.1985", "12.03.1985");
+  ExpectNone(Identifier::kDateOfBirth, "meeting on 12/03/1985");
+  ExpectNone(Identifier::kDateOfBirth, "DOB 31/13/1985 (no month 13 either way)");
+}
+
+TEST(DlpSecretsTest, TokensAndKeys) {
+  const std::string akia = std::string("AKIA") + "IOSFODNN7EXAMPLE";
+  ExpectFound(Identifier::kAwsAccessKey, "key=" + akia + "\n", akia);
+  ExpectNone(Identifier::kAwsAccessKey, "key=" + akia.substr(0, 19) + "\n");
+  ExpectNone(Identifier::kAwsAccessKey, "key=" + akia + "X\n");
+  const std::string secret = std::string("wJalrXUtnFEMI/K7MDENG/") + "bPxRfiCYEXAMPLEKEY";
+  ExpectFound(Identifier::kAwsSecretKey, "aws_secret_access_key = " + secret + "\n", secret);
+  ExpectNone(Identifier::kAwsSecretKey, "unrelated = " + secret + "\n");
+  const std::string ghp = "ghp_" + std::string("A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8");
+  ExpectFound(Identifier::kGithubToken, "token " + ghp + " end", ghp);
+  ExpectNone(Identifier::kGithubToken, "token " + ghp.substr(0, 30) + " end");
+  const std::string glpat = "glpat-" + std::string("xY3kQ9mZ2pL7vB8nR4tW");
+  ExpectFound(Identifier::kGitlabToken, "GITLAB=" + glpat + "\n", glpat);
+  const std::string slack = "xoxb-" + std::string("1234567890-0987654321-AbCdEfGhIjKlMnOp");
+  ExpectFound(Identifier::kSlackToken, "slack " + slack + " ok", slack);
+  const std::string hook =
+      std::string("hooks.slack.com/services/") + "T0ABCDEFG/B0ABCDEFG/abcdefghijklmnopqrstuvwx";
+  ExpectFound(Identifier::kSlackWebhook, "https://" + hook, hook);
+  const std::string stripe = "sk_live_" + std::string("4eC39HqLyjWDarjtT1zdp7dc");
+  ExpectFound(Identifier::kStripeKey, "stripe " + stripe + ";", stripe);
+  ExpectNone(Identifier::kStripeKey, "stripe sk_test_4eC39HqLyjWDarjtT1zdp7dc;");
+  const std::string google = "AIza" + std::string("SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY");
+  ExpectFound(Identifier::kGoogleApiKey, "key=" + google + "&", google);
+  ExpectFound(Identifier::kPrivateKey, "-----BEGIN RSA PRIVATE KEY-----\nMIIE...",
+              "-----BEGIN RSA PRIVATE KEY-----");
+  ExpectFound(Identifier::kPrivateKey, "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl",
+              "-----BEGIN OPENSSH PRIVATE KEY-----");
+  ExpectNone(Identifier::kPrivateKey, "-----BEGIN PUBLIC KEY-----");
+  const std::string jwt = std::string("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.") +
+                          "eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+  ExpectFound(Identifier::kJwt, "Bearer " + jwt + "\n", jwt);
+  ExpectNone(Identifier::kJwt, "eyJmb28iOiJiYXIifQ.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdefghijkl");
+  ExpectFound(Identifier::kConnectionPassword, "DB=postgres://admin:s3cr3tP4ss@db.internal/app",
+              "postgres://admin:s3cr3tP4ss@db.internal");
+  ExpectNone(Identifier::kConnectionPassword, "postgres://user:${DB_PASSWORD}@db.internal/app");
+  ExpectFound(Identifier::kConnectionPassword,
+              "Server=tcp:sql1;Database=app;User ID=svc;Password=Hunter2Pass!;",
+              "Password=Hunter2Pass!");
+  ExpectNone(Identifier::kConnectionPassword, "Please set Password=changeme; in the form");
+}
+
+TEST(DlpMaskTest, Formats) {
+  EXPECT_EQ(Mask(Identifier::kPaymentCard, "4111 1111 1111 1111"), "************1111");
+  EXPECT_EQ(Mask(Identifier::kIban, "DE89 3704 0044 0532 0130 00"), "DE89**************3000");
+  EXPECT_EQ(Mask(Identifier::kEmail, "john@example.com"), "j***@example.com");
+  EXPECT_EQ(Mask(Identifier::kUsSsn, "457-55-5462"), "***-**-5462");
+  EXPECT_EQ(Mask(Identifier::kPrivateKey, "-----BEGIN RSA PRIVATE KEY-----"), "private-key:RSA");
+  EXPECT_EQ(Mask(Identifier::kPrivateKey, "-----BEGIN PRIVATE KEY-----"), "private-key:generic");
+  EXPECT_EQ(Mask(Identifier::kConnectionPassword, "Password=short"), "connection-password:****");
+}
+
+TEST(DlpDetectorTest, TemplatesFireWithMaskedDetails) {
+  const std::vector<std::string> raw = {
+      "4111111111111111", "5555555555554444",       "DE89370400440532013000",
+      "457-55-5462",      "jane.doe@acme-corp.com", "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8",
+      "s3cr3tP4ss",       "+44 20 7946 0958"};
+  std::string text =
+      "Credit card 4111111111111111 and 5555555555554444, exp 12/29.\n"
+      "IBAN DE89370400440532013000, mail jane.doe@acme-corp.com, phone +44 20 7946 "
+      "0958.\nSSN 457-55-5462\ntoken ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8\n"
+      "url postgres://admin:s3cr3tP4ss@db.internal/app\n";
+  auto findings = Inspect(text);
+  for (const char* name : {"DLP.PCI-DSS", "DLP.GDPR", "DLP.US-PII", "DLP.Credentials"}) {
+    const engine::Finding* f = FindingNamed(findings, name);
+    ASSERT_NE(f, nullptr) << name;
+    EXPECT_EQ(f->detector, "dlp");
+    EXPECT_EQ(f->category, engine::Category::kPolicy);
+  }
+  const engine::Finding* pci = FindingNamed(findings, "DLP.PCI-DSS");
+  EXPECT_NE(pci->detail.find("payment-card: 2 (************1111, ************4444)"),
+            std::string::npos)
+      << pci->detail;
+  EXPECT_NE(pci->detail.find("confidence: high"), std::string::npos) << pci->detail;
+  EXPECT_EQ(pci->severity, engine::Severity::kHigh);
+  const engine::Finding* gdpr = FindingNamed(findings, "DLP.GDPR");
+  EXPECT_NE(gdpr->detail.find("DE89**************3000"), std::string::npos) << gdpr->detail;
+  EXPECT_NE(gdpr->detail.find("j***@acme-corp.com"), std::string::npos) << gdpr->detail;
+  // No raw value anywhere in any finding.
+  for (const auto& f : findings) {
+    for (const std::string& value : raw) {
+      EXPECT_EQ(f.detail.find(value), std::string::npos) << value << " in " << f.detail;
+      EXPECT_EQ(f.name.find(value), std::string::npos);
+      EXPECT_EQ(f.path.ToString().find(value), std::string::npos);
+    }
+  }
+}
+
+TEST(DlpDetectorTest, ThresholdsAndContext) {
+  // GDPR needs 3 by default: one e-mail address is not enough.
+  EXPECT_EQ(FindingNamed(Inspect("write to jane@example.org"), "DLP.GDPR"), nullptr);
+  DlpConfig config;
+  config.gdpr.min_count = 1;
+  config.pci_dss.min_count = 2;
+  auto findings =
+      Inspect("write to jane@example.org, card 4111111111111111", content::FileKind::kText, config);
+  EXPECT_NE(FindingNamed(findings, "DLP.GDPR"), nullptr);
+  EXPECT_EQ(FindingNamed(findings, "DLP.PCI-DSS"), nullptr);
+  config.pci_dss.enabled = false;
+  EXPECT_EQ(
+      FindingNamed(Inspect("4111111111111111 5555555555554444", content::FileKind::kText, config),
+                   "DLP.PCI-DSS"),
+      nullptr);
+  // Words that say the data is not real lower confidence and severity.
+  auto sample = Inspect("Use the sample number 4111111111111111 in the sandbox.");
+  const engine::Finding* low = FindingNamed(sample, "DLP.PCI-DSS");
+  ASSERT_NE(low, nullptr);
+  EXPECT_NE(low->detail.find("confidence: low"), std::string::npos) << low->detail;
+  EXPECT_EQ(low->severity, engine::Severity::kMedium);
+  auto plain = Inspect("ref 4111111111111111");
+  ASSERT_NE(FindingNamed(plain, "DLP.PCI-DSS"), nullptr);
+  EXPECT_NE(FindingNamed(plain, "DLP.PCI-DSS")->detail.find("confidence: medium"),
+            std::string::npos);
+}
+
+TEST(DlpDetectorTest, CustomKeywordsAndRegexes) {
+  DlpConfig config;
+  config.custom_keywords = {"Project Falcon"};
+  config.custom_regexes = {R"(\bEMP-\d{6}\b)"};
+  auto findings = Inspect("re: project falcon, staff EMP-123456", content::FileKind::kText, config);
+  const engine::Finding* custom = FindingNamed(findings, "DLP.Custom");
+  ASSERT_NE(custom, nullptr);
+  EXPECT_NE(custom->detail.find("custom-keyword: 1"), std::string::npos) << custom->detail;
+  EXPECT_NE(custom->detail.find("custom-regex: 1"), std::string::npos) << custom->detail;
+  EXPECT_EQ(custom->detail.find("EMP-123456"), std::string::npos);
+
+  DlpConfig bad;
+  bad.custom_regexes = {R"(ok\d+)", R"(broken(unclosed)", R"(x)"};
+  auto detector = CreateDlpDetector(bad);
+  ASSERT_FALSE(detector.ok());
+  EXPECT_EQ(detector.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(detector.status().message().find("custom regex #1"), std::string::npos)
+      << detector.status().message();
+  bad.custom_regexes = {R"((?=x)y)"};  // look-ahead: unsupported by Hyperscan
+  detector = CreateDlpDetector(bad);
+  ASSERT_FALSE(detector.ok());
+  EXPECT_NE(detector.status().message().find("custom regex #0"), std::string::npos);
+}
+
+TEST(DlpDetectorTest, MarkupAndKinds) {
+  auto html = Inspect(
+      "<html><head><style>.x{}</style><script>var c='4111111111111111';</script></head>"
+      "<body><p>Card: 5555&#32;5555<b>5555</b>&#x20;4444</p></body></html>",
+      content::FileKind::kHtml);
+  const engine::Finding* pci = FindingNamed(html, "DLP.PCI-DSS");
+  ASSERT_NE(pci, nullptr);
+  EXPECT_NE(pci->detail.find("payment-card: 1 (************4444)"), std::string::npos)
+      << pci->detail;
+  // An OOXML part: runs of one paragraph joined, elements apart.
+  auto xml = Inspect(
+      "<?xml version=\"1.0\"?><w:document><w:p><w:r><w:t>4111 1111</w:t></w:r><w:r><w:t> "
+      "1111 1111</w:t></w:r></w:p></w:document>",
+      content::FileKind::kUnknown);
+  EXPECT_NE(FindingNamed(xml, "DLP.PCI-DSS"), nullptr);
+  // Binary unknown content and e-mail objects are not inspected.
+  std::string binary("4111111111111111\0\0\0\x01\x02", 21);
+  EXPECT_TRUE(Inspect(binary, content::FileKind::kUnknown).empty());
+  EXPECT_TRUE(Inspect("4111111111111111", content::FileKind::kEmail).empty());
+  EXPECT_TRUE(Inspect("4111111111111111", content::FileKind::kPdf).empty());
+}
+
+TEST(DlpDetectorTest, LargeObjectsAreScannedUpToTheLimit) {
+  DlpConfig config;
+  config.max_scan_bytes = 1024;
+  std::string text = "card 4111111111111111 " + std::string(2000, 'a') + " 5555555555554444";
+  auto findings = Inspect(text, content::FileKind::kText, config);
+  const engine::Finding* pci = FindingNamed(findings, "DLP.PCI-DSS");
+  ASSERT_NE(pci, nullptr);
+  EXPECT_NE(pci->detail.find("payment-card: 1"), std::string::npos) << pci->detail;
+  EXPECT_NE(pci->detail.find("scanned the first 1024 bytes of 2039 bytes"), std::string::npos)
+      << pci->detail;
+}
+
+TEST(DlpMarkupTest, VisibleText) {
+  std::string out;
+  VisibleText("a<!-- 4111 -->b &amp; c&lt;d <td>x</td><td>y</td> &bogus; 1 < 2", Markup::kHtml,
+              out);
+  EXPECT_EQ(out, "ab & c<d x y  &bogus; 1 < 2");
+  VisibleText("<a href=\"x>y\">link</a> tail", Markup::kHtml, out);
+  EXPECT_EQ(out, "link tail");
+  VisibleText("text <unterminated", Markup::kHtml, out);
+  EXPECT_EQ(out, "text ");
+  EXPECT_TRUE(LooksLikeXml("\xEF\xBB\xBF  <?xml version='1.0'?><a/>"));
+  EXPECT_FALSE(LooksLikeXml("plain"));
+}
+
+}  // namespace
+}  // namespace bulwark::detectors::dlp
