@@ -62,4 +62,17 @@ bool IsArchiveKind(FileKind kind) {
   }
 }
 
+bool MayHoldText(FileKind kind) {
+  switch (kind) {
+    case FileKind::kText:
+    case FileKind::kHtml:
+    case FileKind::kScript:
+    case FileKind::kRtf:
+    case FileKind::kUnknown:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace bulwark::content

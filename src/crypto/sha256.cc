@@ -1,5 +1,7 @@
 #include "crypto/sha256.h"
 
+#include "bulwark/common/text.h"
+
 #include <openssl/sha.h>
 
 namespace bulwark::crypto {
@@ -22,19 +24,13 @@ std::string ToHex(const Sha256Digest& digest) {
 }
 
 namespace {
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 }  // namespace
 
 bool ParseSha256Hex(std::string_view hex, Sha256Digest& out) {
   if (hex.size() != 64) return false;
   for (std::size_t i = 0; i < 32; ++i) {
-    int hi = HexValue(hex[2 * i]);
-    int lo = HexValue(hex[2 * i + 1]);
+    int hi = HexDigitValue(hex[2 * i]);
+    int lo = HexDigitValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return false;
     out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
   }

@@ -51,4 +51,8 @@ struct FileType {
 // True for kinds whose bytes are a container that an unpacker opens.
 bool IsArchiveKind(FileKind kind);
 
+// True for kinds that may hold readable text: plain text, HTML, scripts, RTF, and bytes
+// nothing identified (streams from inside documents, XML parts).
+bool MayHoldText(FileKind kind);
+
 }  // namespace bulwark::content

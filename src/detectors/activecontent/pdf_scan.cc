@@ -2,6 +2,7 @@
 
 #include <cstddef>
 
+#include "bulwark/common/text.h"
 #include "detectors/activecontent/ascii.h"
 
 namespace bulwark::detectors::activecontent {
@@ -32,12 +33,6 @@ bool EndsName(char c) {
   }
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 }  // namespace
 
@@ -52,8 +47,8 @@ PdfScan ScanPdf(std::string_view s) {
     bool too_long = false;
     while (p < s.size() && !EndsName(s[p])) {
       char c = s[p];
-      if (c == '#' && p + 2 < s.size() && HexValue(s[p + 1]) >= 0 && HexValue(s[p + 2]) >= 0) {
-        c = static_cast<char>(HexValue(s[p + 1]) * 16 + HexValue(s[p + 2]));
+      if (c == '#' && p + 2 < s.size() && HexDigitValue(s[p + 1]) >= 0 && HexDigitValue(s[p + 2]) >= 0) {
+        c = static_cast<char>(HexDigitValue(s[p + 1]) * 16 + HexDigitValue(s[p + 2]));
         p += 3;
       } else {
         ++p;

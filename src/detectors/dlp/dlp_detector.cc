@@ -81,17 +81,9 @@ class DlpDetector : public engine::Detector {
 
   std::string_view Name() const override { return "dlp"; }
 
+  // Unknown bytes are checked for text in Inspect().
   bool Accepts(const content::ObjectInfo& object) const override {
-    switch (object.type.kind) {
-      case content::FileKind::kText:
-      case content::FileKind::kHtml:
-      case content::FileKind::kScript:
-      case content::FileKind::kRtf:
-      case content::FileKind::kUnknown:  // checked for text in Inspect()
-        return object.size > 0;
-      default:
-        return false;
-    }
+    return content::MayHoldText(object.type.kind) && object.size > 0;
   }
 
   Status Inspect(const content::Object& object, engine::ScanContext& ctx,

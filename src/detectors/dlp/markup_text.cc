@@ -1,5 +1,7 @@
 #include "detectors/dlp/markup_text.h"
 
+#include "bulwark/common/text.h"
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -31,24 +33,6 @@ std::size_t FindCaseless(std::string_view hay, std::string_view needle, std::siz
   return std::string_view::npos;
 }
 
-void AppendUtf8(std::uint32_t cp, std::string& out) {
-  if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 // Decodes the entity at markup[i] == '&'. Returns the bytes consumed (0: not an entity,
 // the '&' is literal). Decoded output is never longer than what it consumed.
@@ -74,7 +58,7 @@ std::size_t DecodeEntity(std::string_view m, std::size_t i, std::string& out) {
       if (cp > 0x10FFFF) cp = 0x110000;  // stays invalid; avoids overflow
     }
     // The longest UTF-8 form is 4 bytes; "&#N;" is at least 4 bytes long.
-    AppendUtf8(cp, out);
+    AppendUtf8(out, cp);
     return semi - i + 1;
   }
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 7> kNamed = {{

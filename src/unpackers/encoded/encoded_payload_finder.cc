@@ -1,5 +1,7 @@
 #include "unpackers/encoded/encoded_payload_finder.h"
 
+#include "bulwark/common/text.h"
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -35,11 +37,6 @@ bool IsAsciiSpace(int ch) {
 }
 bool IsAsciiLetter(unsigned char ch) { return (ch | 0x20) >= 'a' && (ch | 0x20) <= 'z'; }
 
-int HexValue(unsigned char ch) {
-  if (ch >= '0' && ch <= '9') return ch - '0';
-  if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f') return (ch | 0x20) - 'a' + 10;
-  return -1;
-}
 
 // One logical character: its code point (-1 past the end) and the bytes it spans.
 struct LogicalChar {
@@ -68,7 +65,7 @@ std::optional<LogicalChar> DecodeReference(std::string_view s, std::size_t pos) 
   if (digits.empty()) return std::nullopt;
   std::uint32_t value = 0;
   for (char digit : digits) {
-    int d = hex ? HexValue(static_cast<unsigned char>(digit))
+    int d = hex ? HexDigitValue(static_cast<unsigned char>(digit))
                 : (digit >= '0' && digit <= '9' ? digit - '0' : -1);
     if (d < 0) return std::nullopt;
     value = value * (hex ? 16 : 10) + static_cast<std::uint32_t>(d);
@@ -82,8 +79,8 @@ LogicalChar DecodeAt(std::string_view s, std::size_t pos) {
   if (pos >= s.size()) return {-1, 0};
   unsigned char ch = static_cast<unsigned char>(s[pos]);
   if (ch == '%' && pos + 2 < s.size()) {
-    int high = HexValue(static_cast<unsigned char>(s[pos + 1]));
-    int low = HexValue(static_cast<unsigned char>(s[pos + 2]));
+    int high = HexDigitValue(static_cast<unsigned char>(s[pos + 1]));
+    int low = HexDigitValue(static_cast<unsigned char>(s[pos + 2]));
     if (high >= 0 && low >= 0) return {high * 16 + low, 3};
   }
   if (ch == '&') {
@@ -126,23 +123,6 @@ char NarrowUtf16(std::uint16_t unit) {
   return 0;
 }
 
-void AppendUtf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 // The state of one FindEncodedPayloads call. Every method that returns bool returns false
 // when the search must end; summary_.end then says why.

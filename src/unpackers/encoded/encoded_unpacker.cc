@@ -20,16 +20,7 @@ class EncodedUnpacker : public engine::Unpacker {
   std::string_view Name() const override { return "encoded"; }
 
   bool Accepts(const content::ObjectInfo& object) const override {
-    switch (object.type.kind) {
-      case content::FileKind::kText:
-      case content::FileKind::kHtml:
-      case content::FileKind::kScript:
-      case content::FileKind::kRtf:
-      case content::FileKind::kUnknown:
-        return object.size > 0;
-      default:
-        return false;
-    }
+    return content::MayHoldText(object.type.kind) && object.size > 0;
   }
 
   Status Unpack(const content::Object& object, engine::ScanContext& ctx,
