@@ -3,7 +3,10 @@
 #include <hs.h>
 
 #include <algorithm>
+#include <climits>
+#include <cstdlib>
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace bulwark::detectors::dlp {
@@ -13,6 +16,16 @@ namespace {
 // the text was only partly examined.
 constexpr std::size_t kMaxCandidates = 1u << 20;
 constexpr std::size_t kMaxPooledScratch = 64;
+// Look-back when finding the start of a match of an unbounded expression: first window,
+// and the largest it grows to. A match that starts further back than kMaxLookBack is
+// reported from kMaxLookBack before its end (no validator accepts anything that long).
+constexpr std::size_t kFirstLookBack = 1024;
+constexpr std::size_t kMaxLookBack = 64 * 1024;
+// Bytes the look-backs and anchor windows of one scan may rescan, as a multiple of the
+// text size (plus a floor): keeps a scan linear when a hostile text makes a long match
+// end at every byte. Past it the result says the text was only partly examined.
+constexpr std::size_t kRescanFactor = 16;
+constexpr std::size_t kRescanFloor = 4u << 20;
 
 constexpr unsigned kSom = HS_FLAG_SOM_LEFTMOST;
 constexpr unsigned kCaseless = HS_FLAG_CASELESS;
@@ -69,6 +82,53 @@ constexpr Builtin kBuiltins[] = {
      kSom | kCaseless},
 };
 
+// The words DobContext() (identifiers.cc) requires within 40 bytes before a date of
+// birth, matched as plain case-insensitive substrings like it does. Dates are looked for
+// only after them.
+constexpr const char* kDobAnchors[] = {"dob",
+                                       "d.o.b",
+                                       "date of birth",
+                                       "birth date",
+                                       "birthdate",
+                                       "birthday",
+                                       "born",
+                                       "geboren",
+                                       "geburtsdatum",
+                                       "geb.",
+                                       "date de naissance",
+                                       "fecha de nacimiento",
+                                       "data di nascita",
+                                       "data de nascimento",
+                                       "geboortedatum",
+                                       "f\xc3\xb8"
+                                       "dt"};
+// What ValidateAwsSecret() requires within 160 bytes of a secret key.
+constexpr const char* kAwsAnchors[] = {"aws"};
+// Every e-mail address has one.
+constexpr const char* kEmailAnchors[] = {"@"};
+// How far before its "@" an address is looked for: ValidateEmail() accepts at most 64
+// characters there once leading dots and dashes are trimmed; a longer run of local-part
+// characters is dropped (it was rejected before too, unless it began with ~200 dots).
+constexpr std::size_t kEmailLookBack = 256;
+
+// Identifiers looked for only near the words their validator requires anyway: a
+// candidate starts within [anchor end - before, anchor end + after].
+struct Anchor {
+  Identifier id;
+  const char* const* words;
+  std::size_t word_count;
+  std::size_t before;
+  std::size_t after;
+};
+constexpr Anchor kAnchors[] = {
+    // 40 bytes of context before the date, minus the shortest word ("dob").
+    {Identifier::kDateOfBirth, kDobAnchors, std::size(kDobAnchors), 0, 40 - 3},
+    // "aws" within 160 bytes of the 40 characters; the candidate has one delimiter more
+    // on each side.
+    {Identifier::kAwsSecretKey, kAwsAnchors, std::size(kAwsAnchors), 160 + 42 + 1, 160},
+    {Identifier::kEmail, kEmailAnchors, std::size(kEmailAnchors), kEmailLookBack + 1, 0},
+};
+
 struct ContextWords {
   Context context;
   const char* expression;
@@ -117,6 +177,43 @@ struct Candidate {
   std::uint64_t end;
 };
 
+// Collects the leftmost start of the matches of one refiner that end at `end`.
+struct RefineState {
+  unsigned long long end;
+  unsigned long long best = ~0ull;
+};
+
+int OnRefine(unsigned int, unsigned long long from, unsigned long long to, unsigned int,
+             void* ctx) {
+  auto* state = static_cast<RefineState*>(ctx);
+  if (to == state->end && from < state->best) state->best = from;
+  return 0;
+}
+
+// The longest match `expression` can make, or 0 when unbounded or unknown.
+std::size_t MaxWidth(const char* expression, unsigned flags) {
+  hs_expr_info_t* info = nullptr;
+  hs_compile_error_t* error = nullptr;
+  if (hs_expression_info(expression, flags, &info, &error) != HS_SUCCESS) {
+    hs_free_compile_error(error);
+    return 0;
+  }
+  std::size_t width = info->max_width == UINT_MAX ? 0 : info->max_width;
+  free(info);  // allocated by Hyperscan's misc allocator, malloc by default
+  return width > kMaxLookBack ? 0 : width;
+}
+
+// Collects every match of one refiner in a window.
+struct WindowState {
+  std::vector<std::pair<unsigned long long, unsigned long long>> matches;
+};
+
+int OnWindow(unsigned int, unsigned long long from, unsigned long long to, unsigned int,
+             void* ctx) {
+  static_cast<WindowState*>(ctx)->matches.emplace_back(from, to);
+  return 0;
+}
+
 struct CallbackState {
   std::vector<Candidate>* candidates;
   std::bitset<kContextCount>* contexts;
@@ -136,7 +233,7 @@ int OnMatch(unsigned int id, unsigned long long from, unsigned long long to, uns
     state->truncated = true;
     return 1;  // stop scanning
   }
-  state->candidates->push_back({id, from, to});
+  state->candidates->push_back({id, from, to});  // `from` is 0: no SOM in the main database
   return 0;
 }
 
@@ -155,6 +252,27 @@ Result<std::unique_ptr<DlpScanner>> DlpScanner::Create(const DlpConfig& config) 
     flags.push_back(b.flags);
     scanner->patterns_.push_back({b.id, -1, false, Context::kNotReal});
   }
+  // Anchored identifiers are looked for only near their context words.
+  for (std::size_t i = 0, n = scanner->patterns_.size(); i < n; ++i) {
+    for (const Anchor& a : kAnchors) {
+      if (scanner->patterns_[i].id != a.id) continue;
+      scanner->patterns_[i].anchored = true;
+      std::string words;
+      for (std::size_t w = 0; w < a.word_count; ++w) {
+        words += words.empty() ? "(?:" : "|";
+        words += EscapeLiteral(a.words[w]);
+      }
+      expressions.push_back(words + ")");
+      flags.push_back(kCaseless);
+      Pattern anchor{a.id, -1, false, Context::kNotReal};
+      anchor.anchor_of = static_cast<int>(i);
+      anchor.reach_before = a.before;
+      anchor.reach_after = a.after;
+      scanner->patterns_.push_back(anchor);
+    }
+  }
+  // Builtins and custom keywords get their refiner below; custom regexes get theirs from
+  // the check that names a faulty one.
   for (const ContextWords& w : kContextWords) {
     expressions.emplace_back(w.expression);
     flags.push_back(HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
@@ -185,21 +303,39 @@ Result<std::unique_ptr<DlpScanner>> DlpScanner::Create(const DlpConfig& config) 
       hs_free_compile_error(error);
       return InvalidArgumentError("dlp: custom regex #" + std::to_string(i) + ": " + message);
     }
-    hs_free_database(db);
     expressions.push_back(config.custom_regexes[i]);
     flags.push_back(kSom);
     scanner->patterns_.push_back(
-        {Identifier::kCustomRegex, static_cast<int>(i), false, Context::kNotReal});
+        {Identifier::kCustomRegex, static_cast<int>(i), false, Context::kNotReal, db});
   }
 
   std::vector<const char*> c_expressions;
+  std::vector<unsigned> c_flags;
   std::vector<unsigned> ids;
   for (std::size_t i = 0; i < expressions.size(); ++i) {
+    Pattern& p = scanner->patterns_[i];
+    if (!p.is_context && p.anchor_of < 0) {
+      p.max_width = MaxWidth(expressions[i].c_str(), flags[i]);
+      if (p.refiner == nullptr) {
+        hs_compile_error_t* error = nullptr;
+        if (hs_compile(expressions[i].c_str(), flags[i] | kSom, HS_MODE_BLOCK, nullptr, &p.refiner,
+                       &error) != HS_SUCCESS) {
+          std::string message =
+              error != nullptr && error->message != nullptr ? error->message : "?";
+          hs_free_compile_error(error);
+          return InternalError("dlp: Hyperscan refused expression " + std::to_string(i) + ": " +
+                               message);
+        }
+      }
+    }
+    flags[i] &= ~kSom;  // match ends only: FindStart() recovers the start of candidates
+    if (p.anchored) continue;
     c_expressions.push_back(expressions[i].c_str());
+    c_flags.push_back(flags[i]);
     ids.push_back(static_cast<unsigned>(i));
   }
   hs_compile_error_t* error = nullptr;
-  if (hs_compile_multi(c_expressions.data(), flags.data(), ids.data(),
+  if (hs_compile_multi(c_expressions.data(), c_flags.data(), ids.data(),
                        static_cast<unsigned>(c_expressions.size()), HS_MODE_BLOCK, nullptr,
                        &scanner->database_, &error) != HS_SUCCESS) {
     std::string message = error != nullptr && error->message != nullptr ? error->message : "?";
@@ -211,6 +347,12 @@ Result<std::unique_ptr<DlpScanner>> DlpScanner::Create(const DlpConfig& config) 
   if (hs_alloc_scratch(scanner->database_, &scanner->prototype_) != HS_SUCCESS) {
     return ResourceExhaustedError("dlp: cannot allocate Hyperscan scratch");
   }
+  // One scratch serves the main database and every refiner.
+  for (const Pattern& p : scanner->patterns_) {
+    if (p.refiner != nullptr && hs_alloc_scratch(p.refiner, &scanner->prototype_) != HS_SUCCESS) {
+      return ResourceExhaustedError("dlp: cannot allocate Hyperscan scratch");
+    }
+  }
   return scanner;
 }
 
@@ -218,6 +360,70 @@ DlpScanner::~DlpScanner() {
   for (hs_scratch_t* s : pool_) hs_free_scratch(s);
   if (prototype_ != nullptr) hs_free_scratch(prototype_);
   if (database_ != nullptr) hs_free_database(database_);
+  for (const Pattern& p : patterns_) {
+    if (p.refiner != nullptr) hs_free_database(p.refiner);
+  }
+}
+
+std::optional<std::size_t> DlpScanner::FindStart(const Pattern& pattern, std::string_view text,
+                                                 std::size_t end, hs_scratch* scratch,
+                                                 std::size_t& budget) const {
+  // One byte past the end is scanned too, so that \b and $ at the end see the real
+  // text; matches are taken only when they end at `end`.
+  std::size_t stop = std::min(text.size(), end + 1);
+  std::size_t look_back = pattern.max_width != 0 ? pattern.max_width + 1 : kFirstLookBack;
+  for (;;) {
+    std::size_t from = end > look_back ? end - look_back : 0;
+    if (stop - from > budget) {
+      budget = 0;
+      return std::nullopt;
+    }
+    budget -= stop - from;
+    RefineState state{end - from};
+    hs_error_t rc = hs_scan(pattern.refiner, text.data() + from, static_cast<unsigned>(stop - from),
+                            0, scratch, OnRefine, &state);
+    if (rc != HS_SUCCESS) return std::nullopt;
+    // Exact when the window starts at the text, is longer than any match, or the
+    // leftmost match found does not start at its edge (where \b and ^ see no text).
+    bool found = state.best != ~0ull;
+    if (from == 0 || pattern.max_width != 0 || (found && state.best > 0) ||
+        look_back >= kMaxLookBack) {
+      if (!found) return std::nullopt;
+      return from + state.best;
+    }
+    look_back *= 2;
+  }
+}
+
+void DlpScanner::FindAnchored(const Pattern& anchor, std::string_view text, std::size_t anchor_end,
+                              hs_scratch* scratch, std::size_t& budget,
+                              std::vector<Span>& out) const {
+  const Pattern& p = patterns_[static_cast<std::size_t>(anchor.anchor_of)];
+  std::size_t first_begin = anchor_end > anchor.reach_before ? anchor_end - anchor.reach_before : 0;
+  // Start one byte before the reach so that \b at the first possible start sees the real
+  // text; end one byte past the furthest possible end for the same reason at the end.
+  std::size_t from = first_begin > 0 ? first_begin - 1 : 0;
+  std::size_t width = p.max_width != 0 ? p.max_width : kFirstLookBack;
+  std::size_t last_begin = anchor_end + anchor.reach_after;
+  std::size_t stop = std::min(text.size(), last_begin + width + 1);
+  if (from >= stop) return;
+  if (stop - from > budget) {
+    budget = 0;
+    return;
+  }
+  budget -= stop - from;
+  WindowState state;
+  if (hs_scan(p.refiner, text.data() + from, static_cast<unsigned>(stop - from), 0, scratch,
+              OnWindow, &state) != HS_SUCCESS) {
+    return;
+  }
+  for (const auto& [b, e] : state.matches) {
+    std::size_t begin = from + b, end = from + e;
+    if (begin < first_begin || begin > last_begin) continue;
+    if (begin == from && from != 0) continue;  // \b or ^ there saw no text before it
+    if (end == stop && stop != text.size()) continue;
+    out.push_back({begin, end});
+  }
 }
 
 hs_scratch* DlpScanner::CloneScratch() const {
@@ -272,11 +478,44 @@ Status DlpScanner::Scan(std::string_view text, DlpScanResult& result) const {
   std::size_t length = std::min<std::size_t>(text.size(), 0xFFFFFFFFu);
   hs_error_t rc =
       hs_scan(database_, text.data(), static_cast<unsigned>(length), 0, scratch, OnMatch, &state);
-  ReleaseScratch(scratch);
   if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) {
+    ReleaseScratch(scratch);
     return InternalError("dlp: hs_scan failed with code " + std::to_string(rc));
   }
   result.truncated = state.truncated;
+  // The main database reports ends only: find each candidate's leftmost start.
+  std::string_view scanned = text.substr(0, length);
+  std::size_t kept = 0;
+  std::vector<Candidate> anchored;
+  std::size_t budget = kRescanFloor + kRescanFactor * length;
+  for (const Candidate& c : candidates) {
+    if (patterns_[c.pattern].anchor_of >= 0) {
+      std::vector<Span> found;
+      int target = patterns_[c.pattern].anchor_of;
+      FindAnchored(patterns_[c.pattern], scanned, c.end, scratch, budget, found);
+      for (const Span& f : found) {
+        anchored.push_back({static_cast<std::uint32_t>(target), f.begin, f.end});
+      }
+      continue;
+    }
+    std::optional<std::size_t> begin =
+        FindStart(patterns_[c.pattern], scanned, c.end, scratch, budget);
+    if (!begin) continue;
+    candidates[kept++] = {c.pattern, *begin, c.end};
+  }
+  candidates.resize(kept);
+  if (budget == 0) result.truncated = true;
+  std::sort(anchored.begin(), anchored.end(), [](const Candidate& a, const Candidate& b) {
+    return std::tie(a.pattern, a.begin, a.end) < std::tie(b.pattern, b.begin, b.end);
+  });
+  for (std::size_t i = 0; i < anchored.size(); ++i) {
+    if (i > 0 && anchored[i].pattern == anchored[i - 1].pattern &&
+        anchored[i].begin == anchored[i - 1].begin && anchored[i].end == anchored[i - 1].end) {
+      continue;  // overlapping anchors found the same date
+    }
+    candidates.push_back(anchored[i]);
+  }
+  ReleaseScratch(scratch);
 
   // Per identifier, by start, longest first: the first candidate of a start that
   // validates claims [begin, end); candidates starting inside a claimed span are skipped.

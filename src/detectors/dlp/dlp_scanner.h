@@ -1,7 +1,9 @@
 #pragma once
 // DlpScanner: every identifier, context word and custom pattern compiled into one
-// Hyperscan block-mode database, matched in one pass; validators then run on the
-// candidates only. Built once, shared read-only by every scan.
+// Hyperscan block-mode database, matched in one pass that reports match ends only; the
+// start of each candidate is then found by a bounded rescan, and a few identifiers are
+// looked for only in bounded windows around their anchor words (docs/dlp.md). Validators
+// then run on the candidates only. Built once, shared read-only by every scan.
 //
 // Thread safety: Scan() may be called from any number of threads at once. Each call
 // borrows an hs_scratch_t from a small pool (cloning the prototype when the pool is
@@ -11,6 +13,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -74,7 +77,34 @@ class DlpScanner {
     int custom_index = -1;
     bool is_context = false;  // a context word: sets a bit, is no match
     Context context = Context::kNotReal;
+    // The same expression alone with HS_FLAG_SOM_LEFTMOST (null for context words): the
+    // main database reports match ends only, which is several times faster; the start
+    // of a candidate is then found by scanning this database over a bounded window that
+    // ends at the match end.
+    hs_database* refiner = nullptr;
+    // Longest match the expression can make (hs_expression_info), or 0 when unbounded.
+    std::size_t max_width = 0;
+    // Not in the main database: found only by scanning `refiner` just after its anchor.
+    bool anchored = false;
+    // >= 0: this expression is the context anchor of patterns_[anchor_of] (date of birth:
+    // the words that must precede a date); its matches are where to look, not candidates.
+    int anchor_of = -1;
+    // For an anchor: its target's candidates start in [end - reach_before, end +
+    // reach_after], `end` being where the anchor's match ends.
+    std::size_t reach_before = 0;
+    std::size_t reach_after = 0;
   };
+  // The leftmost start of a match of `pattern` that ends at `end`, or std::nullopt when
+  // none is found within the bounded look-back window.
+  std::optional<std::size_t> FindStart(const Pattern& pattern, std::string_view text,
+                                       std::size_t end, hs_scratch* scratch,
+                                       std::size_t& budget) const;
+  // Appends to `out` the matches of the target of `anchor` that start within its reach of
+  // an anchor match ending at `anchor_end` (a bounded window around it).
+  // Both rescan at most `budget` bytes and take what they scan from it; when it runs
+  // out they find nothing and leave it 0.
+  void FindAnchored(const Pattern& anchor, std::string_view text, std::size_t anchor_end,
+                    hs_scratch* scratch, std::size_t& budget, std::vector<Span>& out) const;
   DlpScanner() = default;
 
   // Constant after construction.

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -163,6 +164,48 @@ TEST(DlpDobTest, OnlyNearContextWords) {
   ExpectFound(Identifier::kDateOfBirth, "geboren am 12.03.1985", "12.03.1985");
   ExpectNone(Identifier::kDateOfBirth, "meeting on 12/03/1985");
   ExpectNone(Identifier::kDateOfBirth, "DOB 31/13/1985 (no month 13 either way)");
+}
+
+// Dates are looked for only within reach of a context word (the main database reports
+// the word, a bounded window then finds the date): the edges of that reach.
+TEST(DlpDobTest, ContextWindowEdges) {
+  // 40 bytes before the date hold the whole word: found; one byte further: not.
+  ExpectFound(Identifier::kDateOfBirth, "dob" + std::string(37, ' ') + "12/03/1985", "12/03/1985");
+  ExpectNone(Identifier::kDateOfBirth, "dob" + std::string(38, ' ') + "12/03/1985");
+  // Two words before one date: one match. A word glued to the date.
+  ExpectFound(Identifier::kDateOfBirth, "born (DOB) 12/03/1985", "12/03/1985");
+  ExpectFound(Identifier::kDateOfBirth, "geb.12.03.1985", "12.03.1985");
+  // A date that continues into a word is not cut at the end of the window.
+  ExpectNone(Identifier::kDateOfBirth, "dob 12/03/19851");
+  // Several dates after separate words.
+  DlpScanResult result;
+  ASSERT_TRUE(DefaultScanner().Scan("dob 01/02/1990, born 3 March 1985", result).ok());
+  int dates = 0;
+  for (const DlpMatch& m : result.matches) dates += m.id == Identifier::kDateOfBirth;
+  EXPECT_EQ(dates, 2);
+}
+
+// Starts are recovered from match ends by a bounded look-back: long and adjacent matches.
+TEST(DlpScannerTest, StartsFromEnds) {
+  std::string local(60, 'a');
+  ExpectFound(Identifier::kEmail, "mail " + local + "@example.com now", local + "@example.com");
+  ExpectNone(Identifier::kEmail, "mail " + std::string(70, 'a') + "@example.com now");
+  ExpectFound(Identifier::kEmail, "x jo.doe+tag@corp.example.net.", "jo.doe+tag@corp.example.net");
+  std::string secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+  // "aws" after the key is context too.
+  ExpectFound(Identifier::kAwsSecretKey, secret + " is the secret for aws\n", secret);
+  ExpectFound(Identifier::kAwsSecretKey, "aws secret:" + std::string(140, ' ') + secret, secret);
+  ExpectNone(Identifier::kAwsSecretKey, "aws secret:" + std::string(170, ' ') + secret);
+}
+
+// A long match that ends at every byte (a JWT's open-ended last part) must not make the
+// look-backs quadratic: the rescans are budgeted and the scan stays quick.
+TEST(DlpScannerTest, LongOpenEndedMatchStaysLinear) {
+  std::string text = "eyJhbGciOiJIUzI1NiJ9.abcd." + std::string(1u << 20, 'a');
+  DlpScanResult result;
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(DefaultScanner().Scan(text, result).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
 }
 
 TEST(DlpSecretsTest, TokensAndKeys) {
