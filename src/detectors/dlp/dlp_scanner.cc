@@ -100,8 +100,8 @@ constexpr const char* kDobAnchors[] = {"dob",
                                        "data di nascita",
                                        "data de nascimento",
                                        "geboortedatum",
-                                       "f\xc3\xb8"
-                                       "dt"};
+                                       // "født"; split so "\xb8d" is not read as one escape
+                                       ("f\xc3\xb8" "dt")};
 // What ValidateAwsSecret() requires within 160 bytes of a secret key.
 constexpr const char* kAwsAnchors[] = {"aws"};
 // Every e-mail address has one.
