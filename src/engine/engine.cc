@@ -203,8 +203,7 @@ class Engine::Impl::Walk::Children : public ChildSink {
       return OkStatus();
     }
     unpacked_ += data.size();
-    if (unpacked_ > limits.ratio_floor_bytes &&
-        static_cast<double>(unpacked_) > limits.max_ratio * static_cast<double>(parent_.info.size)) {
+    if (limits.ExceedsRatio(unpacked_, parent_.info.size)) {
       return Stop(UnscannableReason::kRatioLimit,
                   "compression ratio over " + std::to_string(static_cast<int>(limits.max_ratio)) +
                       " (" + std::to_string(unpacked_) + " bytes from " +

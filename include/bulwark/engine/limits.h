@@ -18,6 +18,13 @@ struct Limits {
   double max_ratio = 100.0;                         // unpacked / packed, per container
   std::uint64_t ratio_floor_bytes = 1ull << 20;     // ratio checked past this many unpacked bytes
   std::chrono::milliseconds max_scan_time{60000};   // wall time per scan
+
+  // True when `unpacked` bytes from a container of `packed` bytes break the ratio limit
+  // (checked only past ratio_floor_bytes, so small, well-compressed files pass).
+  bool ExceedsRatio(std::uint64_t unpacked, std::uint64_t packed) const {
+    return unpacked > ratio_floor_bytes &&
+           static_cast<double>(unpacked) > max_ratio * static_cast<double>(packed);
+  }
 };
 
 }  // namespace bulwark::engine

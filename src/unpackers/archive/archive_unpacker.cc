@@ -229,8 +229,7 @@ class ArchiveReader {
         return n == ARCHIVE_FATAL ? MemberOutcome::kStop : MemberOutcome::kSkipped;
       }
       unpacked_ += static_cast<std::uint64_t>(n);
-      if (unpacked_ > limits.ratio_floor_bytes &&
-          static_cast<double>(unpacked_) > limits.max_ratio * static_cast<double>(object_.info.size)) {
+      if (limits.ExceedsRatio(unpacked_, object_.info.size)) {
         findings_.Add(MemberFinding(
             UnscannableReason::kRatioLimit, name,
             "compression ratio over " + std::to_string(static_cast<int>(limits.max_ratio)) +
