@@ -18,3 +18,9 @@ if(BULWARK_BENCHMARKS)
 endif()
 # qpdf 11: use its std::shared_ptr API without the PointerHolder transition warning.
 add_compile_definitions(POINTERHOLDER_TRANSITION=4)
+# The service (`bulwark serve`): storage, network, credentials, configuration.
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(TOMLPLUSPLUS REQUIRED tomlplusplus)  # used header-only (see service/config.cc)
+find_package(Boost 1.74 REQUIRED)  # Asio and Beast are header-only

@@ -1,6 +1,8 @@
 # bulwark_library(NAME SOURCES ... DEPS ...): one static library per source folder.
-# bulwark_test(NAME [SERIAL] SOURCES ... DEPS ... [LABELS ...]): a GoogleTest binary
-# registered with CTest; SERIAL tests run alone (they look at shared places like /dev/shm).
+# bulwark_test(NAME [SERIAL] [WHOLE_BINARY] SOURCES ... DEPS ... [LABELS ...]): a GoogleTest
+# binary registered with CTest, one CTest entry per test case; SERIAL tests run alone (they look
+# at shared places like /dev/shm); WHOLE_BINARY registers the binary as one entry, for suites
+# that start a server once per process (PostgreSQL) rather than once per test case.
 # bulwark_fuzzer(NAME SOURCES ... DEPS ...): a libFuzzer target (BULWARK_FUZZERS only).
 
 set(BULWARK_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align
@@ -37,7 +39,7 @@ function(bulwark_test name)
   if(NOT BULWARK_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "SERIAL" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL;WHOLE_BINARY" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
   target_compile_definitions(${name} PRIVATE
@@ -52,7 +54,14 @@ function(bulwark_test name)
   if(ARG_SERIAL)
     list(APPEND properties RUN_SERIAL TRUE)
   endif()
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES ${properties})
+  if(ARG_WHOLE_BINARY)
+    add_test(NAME ${name} COMMAND ${name})
+    if(properties)
+      set_tests_properties(${name} PROPERTIES ${properties})
+    endif()
+  else()
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES ${properties})
+  endif()
 endfunction()
 
 function(bulwark_fuzzer name)

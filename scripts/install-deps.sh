@@ -10,11 +10,12 @@ packages=(
   libclamav-dev libyara-dev libgmime-3.0-dev libarchive-dev libmagic-dev libssl-dev
   libqpdf-dev zlib1g-dev libhyperscan-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libsqlite3-dev libpq-dev libsodium-dev libboost-dev libtomlplusplus-dev
 )
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(clang libclang-rt-14-dev llvm gcab) ;;
-    --bench) packages+=(clamav hyperfine zip) ;;
+    --test) packages+=(clang libclang-rt-14-dev llvm gcab postgresql openssl) ;;
+    --bench) packages+=(clamav hyperfine zip wrk) ;;
     *) echo "install-deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done

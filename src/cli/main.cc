@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/scan_command.h"
+#include "cli/service_commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Bulwark: self-hosted cloud app security (mail and file scanning)", "bulwark"};
@@ -9,6 +10,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   bulwark::cli::AddScanCommand(app, exit_code);
+  bulwark::cli::AddServeCommand(app, exit_code);
+  bulwark::cli::AddAdminCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

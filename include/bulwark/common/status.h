@@ -52,8 +52,13 @@ inline Status InternalError(std::string m) { return {StatusCode::kInternal, std:
 
 }  // namespace bulwark
 
-#define BULWARK_RETURN_IF_ERROR(expr)              \
-  do {                                             \
-    ::bulwark::Status bulwark_status_ = (expr);    \
-    if (!bulwark_status_.ok()) return bulwark_status_; \
+#define BULWARK_STATUS_CONCAT_INNER_(a, b) a##b
+#define BULWARK_STATUS_CONCAT_(a, b) BULWARK_STATUS_CONCAT_INNER_(a, b)
+// A unique name per use, so that uses nested in lambdas inside another use do not shadow.
+#define BULWARK_RETURN_IF_ERROR(expr) \
+  BULWARK_RETURN_IF_ERROR_IMPL_(BULWARK_STATUS_CONCAT_(bulwark_status_, __COUNTER__), expr)
+#define BULWARK_RETURN_IF_ERROR_IMPL_(name, expr) \
+  do {                                            \
+    ::bulwark::Status name = (expr);              \
+    if (!name.ok()) return name;                  \
   } while (0)

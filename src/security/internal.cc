@@ -1,0 +1,113 @@
+#include "security/internal.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace bulwark::security::internal {
+
+bool SodiumReady() { return sodium_init() >= 0; }
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.Release();
+  }
+  return *this;
+}
+
+UniqueFd::~UniqueFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+int UniqueFd::Release() {
+  int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
+
+Status UniqueFd::Close() {
+  if (fd_ < 0) return OkStatus();
+  int fd = Release();
+  // Linux closes the descriptor even when close() reports EINTR: never retry.
+  if (::close(fd) != 0 && errno != EINTR) return ErrnoStatus(errno, "close", "");
+  return OkStatus();
+}
+
+Status ErrnoStatus(int err, std::string_view what, std::string_view path) {
+  std::string message(what);
+  if (!path.empty()) {
+    message += ' ';
+    message += path;
+  }
+  message += ": ";
+  message += std::strerror(err);
+  switch (err) {
+    case ENOENT:
+      return NotFoundError(std::move(message));
+    case EEXIST:
+      return Status(StatusCode::kAlreadyExists, std::move(message));
+    case EACCES:
+    case EPERM:
+      return PermissionDeniedError(std::move(message));
+    case ENOSPC:
+    case EDQUOT:
+    case ENOMEM:
+      return ResourceExhaustedError(std::move(message));
+    default:
+      return InternalError(std::move(message));
+  }
+}
+
+Status MakeDirs(const std::string& path, unsigned mode) {
+  if (path.empty()) return InvalidArgumentError("empty directory path");
+  // Walk the components left to right; each prefix ending before a '/' (and the whole path)
+  // must be a directory, created when missing.
+  for (std::size_t pos = 1; pos <= path.size(); ++pos) {
+    if (pos != path.size() && path[pos] != '/') continue;
+    if (path[pos - 1] == '/') continue;  // "//" or a trailing '/'
+    std::string prefix = path.substr(0, pos);
+    if (::mkdir(prefix.c_str(), static_cast<mode_t>(mode)) == 0) continue;
+    int err = errno;
+    if (err != EEXIST) return ErrnoStatus(err, "mkdir", prefix);
+    struct stat st {};
+    if (::stat(prefix.c_str(), &st) != 0) return ErrnoStatus(errno, "stat", prefix);
+    if (!S_ISDIR(st.st_mode)) {
+      return FailedPreconditionError(prefix + " exists and is not a directory");
+    }
+  }
+  return OkStatus();
+}
+
+Status WriteAll(int fd, std::string_view bytes, std::string_view path) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "write", path);
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return OkStatus();
+}
+
+Status SyncDirectory(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoStatus(errno, "open", dir);
+  if (::fsync(fd.get()) != 0) return ErrnoStatus(errno, "fsync", dir);
+  return fd.Close();
+}
+
+std::string DirName(const std::string& path) {
+  std::size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace bulwark::security::internal

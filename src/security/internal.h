@@ -1,0 +1,55 @@
+#pragma once
+// Helpers private to src/security: libsodium start-up, file descriptors, directories.
+// Not part of the module's interface.
+
+#include <string>
+#include <string_view>
+
+#include "bulwark/common/status.h"
+
+namespace bulwark::security::internal {
+
+// Calls sodium_init() (thread-safe and idempotent in libsodium). False if it failed; the
+// randombytes functions still work then (libsodium aborts if the OS has no entropy).
+bool SodiumReady();
+
+// An owned file descriptor, closed on destruction. -1 means none.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.Release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int Release();
+  // close(2) with its result (for files whose last write must be checked).
+  Status Close();
+
+ private:
+  int fd_ = -1;
+};
+
+// A Status for a failed system call: "`what` `path`: strerror(err)". ENOENT becomes
+// kNotFound, EEXIST kAlreadyExists, EACCES/EPERM kPermissionDenied, ENOSPC/EDQUOT/ENOMEM
+// kResourceExhausted, everything else kInternal.
+Status ErrnoStatus(int err, std::string_view what, std::string_view path);
+
+// Creates `path` and its missing parents with `mode` (existing directories are left as
+// they are). kFailedPrecondition when a component exists and is not a directory.
+Status MakeDirs(const std::string& path, unsigned mode);
+
+// Writes all of `bytes` to `fd`, retrying on EINTR and short writes.
+Status WriteAll(int fd, std::string_view bytes, std::string_view path);
+
+// fsync(2) of the directory `dir` (so a rename or unlink in it is durable).
+Status SyncDirectory(const std::string& dir);
+
+// The directory part of `path` ("." when there is none; "/" for "/x").
+std::string DirName(const std::string& path);
+
+}  // namespace bulwark::security::internal

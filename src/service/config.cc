@@ -1,0 +1,275 @@
+#include "service/config.h"
+
+// toml++ reports errors as values with exceptions off; Debian's compiled libtomlplusplus is
+// built with exceptions, so the parser is compiled here, header-only, in its no-exceptions
+// form. Both must precede the include.
+#define TOML_EXCEPTIONS 0
+#define TOML_HEADER_ONLY 1
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <string_view>
+
+namespace bulwark::service {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Join(const std::string& dir, std::string_view name) {
+  return (fs::path(dir) / name).string();
+}
+
+bool ValidSiteId(std::string_view id) {
+  if (id.empty() || id.size() > 32) return false;
+  for (char c : id) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+std::string Where(const toml::node& node) {
+  return "line " + std::to_string(node.source().begin.line);
+}
+
+// Reads one table of the file, refusing keys it does not know.
+class Section {
+ public:
+  Section(const toml::table& table, std::string name) : table_(table), name_(std::move(name)) {}
+
+  Status CheckKeys(std::initializer_list<std::string_view> known) const {
+    std::set<std::string_view> allowed(known);
+    for (const auto& [key, node] : table_) {
+      if (!allowed.contains(key.str())) {
+        return InvalidArgumentError("configuration: unknown key " + Qualified(key.str()) +
+                                    " (" + Where(node) + ")");
+      }
+    }
+    return OkStatus();
+  }
+
+  Status String(std::string_view key, std::string& out) const {
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return OkStatus();
+    auto value = node->value<std::string>();
+    if (!value) return TypeError(key, *node, "a string");
+    out = *value;
+    return OkStatus();
+  }
+
+  template <typename Int>
+  Status Integer(std::string_view key, Int& out, std::int64_t min, std::int64_t max) const {
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return OkStatus();
+    auto value = node->value<std::int64_t>();
+    if (!value || !node->is_integer()) return TypeError(key, *node, "an integer");
+    if (*value < min || *value > max) {
+      return InvalidArgumentError("configuration: " + Qualified(key) + " must be between " +
+                                  std::to_string(min) + " and " + std::to_string(max) + " (" +
+                                  Where(*node) + ")");
+    }
+    out = static_cast<Int>(*value);
+    return OkStatus();
+  }
+
+  Status Number(std::string_view key, double& out) const {
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return OkStatus();
+    auto value = node->value<double>();
+    if (!value || *value <= 0) return TypeError(key, *node, "a positive number");
+    out = *value;
+    return OkStatus();
+  }
+
+  Status Boolean(std::string_view key, bool& out) const {
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return OkStatus();
+    auto value = node->value<bool>();
+    if (!value || !node->is_boolean()) return TypeError(key, *node, "true or false");
+    out = *value;
+    return OkStatus();
+  }
+
+  Status Strings(std::string_view key, std::vector<std::string>& out) const {
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return OkStatus();
+    const toml::array* array = node->as_array();
+    if (array == nullptr) return TypeError(key, *node, "an array of strings");
+    out.clear();
+    for (const auto& element : *array) {
+      auto value = element.value<std::string>();
+      if (!value) return TypeError(key, element, "an array of strings");
+      out.push_back(*value);
+    }
+    return OkStatus();
+  }
+
+ private:
+  std::string Qualified(std::string_view key) const {
+    return name_.empty() ? std::string(key) : name_ + "." + std::string(key);
+  }
+  Status TypeError(std::string_view key, const toml::node& node, std::string_view expected) const {
+    return InvalidArgumentError("configuration: " + Qualified(key) + " must be " +
+                                std::string(expected) + " (" + Where(node) + ")");
+  }
+
+  const toml::table& table_;
+  std::string name_;
+};
+
+// Calls `read` with the named sub-table when present.
+template <typename Read>
+Status WithSection(const toml::table& root, std::string_view name, Read read) {
+  const toml::node* node = root.get(name);
+  if (node == nullptr) return OkStatus();
+  const toml::table* table = node->as_table();
+  if (table == nullptr) {
+    return InvalidArgumentError("configuration: [" + std::string(name) + "] must be a table (" +
+                                Where(*node) + ")");
+  }
+  return read(Section(*table, std::string(name)));
+}
+
+Status ReadSections(const toml::table& root, ServiceConfig& c) {
+  BULWARK_RETURN_IF_ERROR(Section(root, "").CheckKeys(
+      {"data_dir", "site", "database", "api", "tls", "keys", "quarantine", "sandbox", "engine",
+       "access", "log"}));
+  BULWARK_RETURN_IF_ERROR(WithSection(root, "site", [&](const Section& s) {
+    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"id", "name", "region"}));
+    BULWARK_RETURN_IF_ERROR(s.String("id", c.site.id));
+    BULWARK_RETURN_IF_ERROR(s.String("name", c.site.name));
+    return s.String("region", c.site.region);
+  }));
+  BULWARK_RETURN_IF_ERROR(WithSection(root, "database", [&](const Section& s) {
+    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"url"}));
+    return s.String("url", c.database_url);
+  }));
+  BULWARK_RETURN_IF_ERROR(WithSection(root, "api", [&](const Section& s) {
+    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"address", "port", "max_request_bytes"}));
+    BULWARK_RETURN_IF_ERROR(s.String("address", c.api.address));
+    BULWARK_RETURN_IF_ERROR(s.Integer("port", c.api.port, 0, 65535));
+    return s.Integer("max_request_bytes", c.max_request_bytes, 1024, std::int64_t{1} << 32);
+  }));
+  BULWARK_RETURN_IF_ERROR(WithSection(root, "tls", [&](const Section& s) {
+    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"certificate", "private_key"}));
+    std::string cert, key;
+    BULWARK_RETURN_IF_ERROR(s.String("certificate", cert));
+    BULWARK_RETURN_IF_ERROR(s.String("private_key", key));
+    if (cert.empty() != key.empty()) {
+      return InvalidArgumentError(
+          "configuration: tls.certificate and tls.private_key go together");
+    }
+    if (!cert.empty()) {
+      c.certificate_file = cert;
+      c.private_key_file = key;
+      c.generate_certificate = false;
+    }
+    return OkStatus();
+  }));
+  BULWARK_RETURN_IF_ERROR(WithSection(root, "keys", [&](const Section& s) {
+    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"kek_file"}));
+    return s.String("kek_file", c.kek_file);
+  }));
+  BULWARK_RETURN_IF_ERROR(WithSection(root, "quarantine", [&](const Section& s) {
+    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"dir", "retention_days"}));
+    BULWARK_RETURN_IF_ERROR(s.String("dir", c.quarantine_dir));
+    return s.Integer("retention_days", c.quarantine_retention_days, 1, 3650);
+  }));
+  BULWARK_RETURN_IF_ERROR(WithSection(root, "sandbox", [&](const Section& s) {
+    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"url", "site"}));
+    BULWARK_RETURN_IF_ERROR(s.String("url", c.sandbox_url));
+    return s.String("site", c.sandbox_site);
+  }));
+  BULWARK_RETURN_IF_ERROR(WithSection(root, "engine", [&](const Section& s) {
+    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"signature_dirs", "clamav_db", "threads"}));
+    BULWARK_RETURN_IF_ERROR(s.Strings("signature_dirs", c.signature_dirs));
+    BULWARK_RETURN_IF_ERROR(s.String("clamav_db", c.clamav_db));
+    return s.Integer("threads", c.scan_threads, 0, 1024);
+  }));
+  BULWARK_RETURN_IF_ERROR(WithSection(root, "access", [&](const Section& s) {
+    BULWARK_RETURN_IF_ERROR(s.CheckKeys(
+        {"session_lifetime_seconds", "login_failures_before_lockout", "lockout_seconds",
+         "token_rate_per_second", "token_burst", "tenant_rate_per_second", "tenant_burst",
+         "require_mfa"}));
+    std::int64_t session = c.session_lifetime.count(), lockout = c.lockout.count();
+    BULWARK_RETURN_IF_ERROR(s.Integer("session_lifetime_seconds", session, 60, 30 * 86400));
+    BULWARK_RETURN_IF_ERROR(
+        s.Integer("login_failures_before_lockout", c.login_failures_before_lockout, 1, 1000));
+    BULWARK_RETURN_IF_ERROR(s.Integer("lockout_seconds", lockout, 1, 86400));
+    c.session_lifetime = std::chrono::seconds(session);
+    c.lockout = std::chrono::seconds(lockout);
+    BULWARK_RETURN_IF_ERROR(s.Number("token_rate_per_second", c.token_rate_per_second));
+    BULWARK_RETURN_IF_ERROR(s.Number("token_burst", c.token_burst));
+    BULWARK_RETURN_IF_ERROR(s.Number("tenant_rate_per_second", c.tenant_rate_per_second));
+    BULWARK_RETURN_IF_ERROR(s.Number("tenant_burst", c.tenant_burst));
+    return s.Boolean("require_mfa", c.require_mfa);
+  }));
+  return WithSection(root, "log", [&](const Section& s) {
+    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"format"}));
+    return s.String("format", c.log_format);
+  });
+}
+
+}  // namespace
+
+std::string DefaultDataDir() {
+  const char* env = std::getenv("BULWARK_DATA");
+  std::string dir = (env != nullptr && *env != '\0') ? env : "bulwark-data";
+  std::error_code ec;
+  fs::path absolute = fs::absolute(dir, ec);
+  return ec ? dir : absolute.lexically_normal().string();
+}
+
+ServiceConfig EmbeddedDefaultConfig(const std::string& data_dir) {
+  ServiceConfig c;
+  std::error_code ec;
+  fs::path absolute = fs::absolute(data_dir, ec);
+  c.data_dir = ec ? data_dir : absolute.lexically_normal().string();
+  c.database_url = "sqlite:" + Join(c.data_dir, "bulwark.db");
+  c.certificate_file = Join(c.data_dir, "tls/cert.pem");
+  c.private_key_file = Join(c.data_dir, "tls/key.pem");
+  c.kek_file = Join(c.data_dir, "keys/kek");
+  c.quarantine_dir = Join(c.data_dir, "quarantine");
+  return c;
+}
+
+Status ValidateConfig(const ServiceConfig& c) {
+  if (!ValidSiteId(c.site.id)) {
+    return InvalidArgumentError("configuration: site.id \"" + c.site.id +
+                                "\" must be 1-32 characters of a-z, 0-9 and '-'");
+  }
+  if (!c.sandbox_url.empty() && c.sandbox_site != c.site.id) {
+    return InvalidArgumentError("configuration: the sandbox " + c.sandbox_url +
+                                " belongs to site \"" + c.sandbox_site + "\", not to this site \"" +
+                                c.site.id + "\"; sites share nothing");
+  }
+  if (c.log_format != "json" && c.log_format != "text") {
+    return InvalidArgumentError("configuration: log.format must be \"json\" or \"text\"");
+  }
+  if (c.database_url.rfind("sqlite:", 0) != 0 && c.database_url.rfind("postgres://", 0) != 0 &&
+      c.database_url.rfind("postgresql://", 0) != 0) {
+    return InvalidArgumentError(
+        "configuration: database.url must start with sqlite:, postgres:// or postgresql://");
+  }
+  return OkStatus();
+}
+
+Result<ServiceConfig> LoadConfig(const std::string& path) {
+  toml::parse_result parsed = toml::parse_file(path);
+  if (!parsed) {
+    const toml::parse_error& error = parsed.error();
+    return InvalidArgumentError("configuration " + path + ": " +
+                                std::string(error.description()) + " (line " +
+                                std::to_string(error.source().begin.line) + ")");
+  }
+  const toml::table& root = parsed.table();
+  std::string data_dir = DefaultDataDir();
+  BULWARK_RETURN_IF_ERROR(Section(root, "").String("data_dir", data_dir));
+  ServiceConfig config = EmbeddedDefaultConfig(data_dir);
+  BULWARK_RETURN_IF_ERROR(ReadSections(root, config));
+  BULWARK_RETURN_IF_ERROR(ValidateConfig(config));
+  return config;
+}
+
+}  // namespace bulwark::service

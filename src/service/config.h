@@ -1,0 +1,71 @@
+#pragma once
+// ServiceConfig: what `bulwark serve` and the administration commands read from the TOML
+// file given with --config, or the embedded default (docs/configuration.md).
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bulwark/common/result.h"
+
+namespace bulwark::service {
+
+struct SiteIdentity {
+  std::string id = "local";  // [a-z0-9-]{1,32}; bound into every credential
+  std::string name = "Local site";
+  std::string region = "local";
+};
+
+struct ListenerConfig {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8443;
+};
+
+struct ServiceConfig {
+  SiteIdentity site;
+  std::string data_dir;          // absolute; everything below defaults to paths inside it
+  std::string database_url;      // "sqlite:<data>/bulwark.db" or "postgresql://…"
+  ListenerConfig api;
+  std::string certificate_file;  // "<data>/tls/cert.pem"; generated when both are default
+  std::string private_key_file;  // "<data>/tls/key.pem"
+  bool generate_certificate = true;
+  // The key-encryption key: from this file, or from the BULWARK_KEK environment variable
+  // (64 hex digits) when set. Generated in the embedded default.
+  std::string kek_file;  // "<data>/keys/kek"
+  std::string quarantine_dir;  // "<data>/quarantine"
+  std::int64_t quarantine_retention_days = 30;
+  // Endpoints the site talks to, each declared with the site it belongs to; a mismatch
+  // with site.id refuses to start (sites share nothing).
+  std::string sandbox_url;       // "" = no sandbox
+  std::string sandbox_site;
+  // Engine.
+  std::vector<std::string> signature_dirs;
+  std::string clamav_db = "/var/lib/clamav";
+  int scan_threads = 0;  // 0 = every core
+  std::uint64_t max_request_bytes = 64ull << 20;
+  // Access.
+  std::chrono::seconds session_lifetime{8 * 3600};
+  int login_failures_before_lockout = 5;
+  std::chrono::seconds lockout{15 * 60};
+  double token_rate_per_second = 50;
+  double token_burst = 100;
+  double tenant_rate_per_second = 200;
+  double tenant_burst = 400;
+  bool require_mfa = true;  // console logins need TOTP once enrolled; enrolment forced
+  // Log format: "json" (structured, never content) or "text".
+  std::string log_format = "json";
+};
+
+// The embedded default for `data_dir` (made absolute): SQLite, self-signed certificate,
+// generated KEK, loopback listener on 8443.
+ServiceConfig EmbeddedDefaultConfig(const std::string& data_dir);
+// The data directory when no configuration says otherwise: $BULWARK_DATA or ./bulwark-data.
+std::string DefaultDataDir();
+// Reads a TOML file; unknown keys and wrong types are errors with the key's name and line.
+// Values not given keep the embedded default for the file's data_dir.
+Result<ServiceConfig> LoadConfig(const std::string& path);
+// Checks cross-field rules (site id syntax, endpoint ownership, port). Called by LoadConfig.
+Status ValidateConfig(const ServiceConfig& config);
+
+}  // namespace bulwark::service

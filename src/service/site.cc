@@ -1,0 +1,143 @@
+#include "service/site.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "crypto/sha256.h"
+#include "extensions/standard_extensions.h"
+#include "security/credentials.h"
+#include "service/administration.h"
+
+namespace bulwark::service {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kSiteMarkerKey = "site-id";
+
+Status MakePrivateDirectory(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return UnavailableError("cannot create " + dir + ": " + ec.message());
+  ::chmod(dir.c_str(), 0700);
+  return OkStatus();
+}
+
+Result<security::Key> LoadKek(const ServiceConfig& config, bool create_if_missing) {
+  if (const char* hex = std::getenv("BULWARK_KEK"); hex != nullptr && *hex != '\0') {
+    return security::ParseKekHex(hex);
+  }
+  std::error_code ec;
+  if (!fs::exists(config.kek_file, ec) && create_if_missing) {
+    return security::CreateKekFile(config.kek_file);
+  }
+  return security::LoadKekFile(config.kek_file);
+}
+
+// The database and the quarantine store each record the site they belong to on first use;
+// a site refuses to start on another site's storage.
+Status ClaimDatabase(storage::Store& store, const std::string& site_id) {
+  BULWARK_ASSIGN_OR_RETURN(std::optional<std::string> owner, store.GetMeta("site_id"));
+  if (!owner) return store.SetMeta("site_id", site_id);
+  if (*owner != site_id) {
+    return FailedPreconditionError("the database belongs to site \"" + *owner +
+                                   "\", not to this site \"" + site_id +
+                                   "\"; sites share nothing");
+  }
+  return OkStatus();
+}
+
+Status ClaimObjectStore(security::ObjectStore& objects, const std::string& site_id) {
+  Result<std::string> owner = objects.Get(kSiteMarkerKey);
+  if (!owner.ok()) {
+    if (owner.status().code() != StatusCode::kNotFound) return owner.status();
+    return objects.Put(kSiteMarkerKey, site_id);
+  }
+  if (*owner != site_id) {
+    return FailedPreconditionError("the quarantine store " + objects.Describe() +
+                                   " belongs to site \"" + *owner + "\", not to this site \"" +
+                                   site_id + "\"; sites share nothing");
+  }
+  return OkStatus();
+}
+
+Result<std::unique_ptr<engine::Engine>> CreateEngine(const ServiceConfig& config) {
+  engine::EngineOptions options;
+  for (const auto& dir : config.signature_dirs) options.signatures.directories.emplace_back(dir);
+  options.signatures.system_clamav_directory = config.clamav_db;
+  options.signatures.limits = options.limits;
+  engine::Registry registry;
+  extensions::ExtensionOptions extension_options;
+  extension_options.dlp = true;  // tenants' policies decide what a DLP match means
+  extensions::RegisterStandardExtensions(registry, extension_options);
+  return engine::Engine::Create(std::move(options), std::move(registry));
+}
+
+}  // namespace
+
+Site::Site(ServiceConfig config)
+    : config_(std::move(config)),
+      token_limiter_({config_.token_rate_per_second, config_.token_burst, 100000}),
+      tenant_limiter_({config_.tenant_rate_per_second, config_.tenant_burst, 100000}),
+      login_limiter_({10.0 / 60.0, 10, 100000}) {}
+
+Site::~Site() = default;
+
+Result<std::unique_ptr<Site>> Site::Open(const ServiceConfig& config,
+                                         const SiteOpenOptions& options) {
+  BULWARK_RETURN_IF_ERROR(ValidateConfig(config));
+  std::unique_ptr<Site> site(new Site(config));
+  if (options.create_if_missing) BULWARK_RETURN_IF_ERROR(MakePrivateDirectory(config.data_dir));
+
+  BULWARK_ASSIGN_OR_RETURN(security::Key kek, LoadKek(config, options.create_if_missing));
+  crypto::Sha256Digest link = crypto::Sha256(
+      "bulwark-download-links:" +
+      std::string(reinterpret_cast<const char*>(kek.bytes().data()), kek.bytes().size()));
+  site->link_key_.assign(reinterpret_cast<const char*>(link.data()), link.size());
+
+  BULWARK_ASSIGN_OR_RETURN(site->decoy_password_hash_,
+                           security::HashPassword(security::RandomPassword()));
+  BULWARK_ASSIGN_OR_RETURN(site->database_, storage::OpenDatabase(config.database_url));
+  BULWARK_ASSIGN_OR_RETURN(int version, storage::Migrate(*site->database_));
+  (void)version;
+  site->store_ = std::make_unique<storage::Store>(*site->database_);
+  BULWARK_RETURN_IF_ERROR(ClaimDatabase(*site->store_, config.site.id));
+
+  BULWARK_ASSIGN_OR_RETURN(site->objects_,
+                           security::OpenLocalObjectStore(config.quarantine_dir));
+  BULWARK_RETURN_IF_ERROR(ClaimObjectStore(*site->objects_, config.site.id));
+  site->vault_ = std::make_unique<QuarantineVault>(*site->store_, *site->objects_, kek);
+
+  if (options.with_engine) {
+    BULWARK_ASSIGN_OR_RETURN(site->engine_, CreateEngine(config));
+  }
+  return site;
+}
+
+Status Site::Audit(const std::string& tenant_id, const std::string& actor,
+                   const std::string& action, const std::string& target,
+                   const std::string& detail_json) {
+  storage::AuditRecord record;
+  record.time = Now();
+  record.tenant_id = tenant_id;
+  record.actor = actor;
+  record.action = action;
+  record.target = target;
+  record.detail_json = detail_json;
+  Result<storage::AuditRecord> appended = store_->AppendAudit(std::move(record));
+  return appended.ok() ? OkStatus() : appended.status();
+}
+
+Result<std::optional<Site::FirstAdministrator>> Site::EnsureFirstAdministrator() {
+  BULWARK_ASSIGN_OR_RETURN(std::vector<storage::User> operators, store_->ListUsers(""));
+  if (!operators.empty()) return std::optional<FirstAdministrator>();
+  BULWARK_ASSIGN_OR_RETURN(NewUser created,
+                           AddUser(*this, "bulwark", "", "admin@" + config_.site.id + ".bulwark.local",
+                                   storage::Role::kSiteOperator));
+  FirstAdministrator first{created.user.email, created.one_time_password};
+  return std::optional<FirstAdministrator>(std::move(first));
+}
+
+}  // namespace bulwark::service
