@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Bulwark needs, skipping those already present.
 #   scripts/install-deps.sh           build and run
-#   scripts/install-deps.sh --test    also the test tools (clang/libFuzzer, sanitizer runtimes)
+#   scripts/install-deps.sh --test    also the test tools (clang/libFuzzer, sanitizer runtimes,
+#                                     node + s3rver for the S3 object store tests)
 #   scripts/install-deps.sh --bench   also the benchmark peers (clamscan, hyperfine)
 set -euo pipefail
 
@@ -12,9 +13,16 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev libpq-dev libsodium-dev libboost-dev libtomlplusplus-dev
 )
+test_tools=false
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(clang libclang-rt-14-dev llvm gcab postgresql openssl) ;;
+    --test)
+      test_tools=true
+      packages+=(clang libclang-rt-14-dev llvm gcab postgresql openssl)
+      # node and npm from Debian only when none is installed (a newer node may be).
+      command -v node >/dev/null || packages+=(nodejs)
+      command -v npm >/dev/null || packages+=(npm)
+      ;;
     --bench) packages+=(clamav hyperfine zip wrk) ;;
     *) echo "install-deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac
@@ -31,4 +39,10 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
     "${missing[@]}"
+fi
+
+# The S3-compatible test server (s3rver), pinned in tools/s3/package-lock.json.
+if [[ $test_tools == true && ! -d "$(dirname "$0")/../tools/s3/node_modules" ]]; then
+  echo "Installing tools/s3 node packages (s3rver)"
+  npm ci --prefix "$(dirname "$0")/../tools/s3" --no-audit --no-fund
 fi

@@ -188,4 +188,11 @@ Response Router::Dispatch(const Request& request) const {
   return Response::Error(404, "not_found", "no such resource");
 }
 
+std::vector<std::pair<std::string, std::string>> Router::Routes() const {
+  std::vector<std::pair<std::string, std::string>> routes;
+  routes.reserve(entries_.size());
+  for (const auto& entry : entries_) routes.emplace_back(entry.method, entry.pattern);
+  return routes;
+}
+
 }  // namespace bulwark::http

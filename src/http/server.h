@@ -133,6 +133,8 @@ class Router {
   Match Resolve(std::string_view method, std::string_view path) const;
   // Resolves and runs (or answers the 404/405 error). Does not catch exceptions.
   Response Dispatch(const Request& request) const;
+  // Every registered route as (method, pattern), in the order added (documentation checks).
+  std::vector<std::pair<std::string, std::string>> Routes() const;
 
  private:
   struct Entry {

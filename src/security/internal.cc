@@ -110,4 +110,37 @@ std::string DirName(const std::string& path) {
   return path.substr(0, slash);
 }
 
+namespace {
+
+constexpr std::size_t kMaxKeySize = 200;
+
+}  // namespace
+
+Status ValidateObjectKey(std::string_view key) {
+  if (key.empty() || key.size() > kMaxKeySize) {
+    return InvalidArgumentError("object key must be 1 to 200 characters");
+  }
+  for (char c : key) {
+    const bool allowed = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                         (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '/' || c == '-';
+    if (!allowed) return InvalidArgumentError("object key has a character outside [A-Za-z0-9_./-]");
+  }
+  if (key.find("..") != std::string_view::npos) {
+    return InvalidArgumentError("object key must not contain \"..\"");
+  }
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t slash = key.find('/', start);
+    const std::string_view segment =
+        key.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    if (segment.empty() || segment.front() == '.') {
+      return InvalidArgumentError(
+          "object key segments must be non-empty and not begin with '.' (no absolute path)");
+    }
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return OkStatus();
+}
+
 }  // namespace bulwark::security::internal

@@ -1,5 +1,6 @@
 #pragma once
-// Helpers private to src/security: libsodium start-up, file descriptors, directories.
+// Helpers private to src/security: libsodium start-up, file descriptors, directories,
+// object keys.
 // Not part of the module's interface.
 
 #include <string>
@@ -51,5 +52,9 @@ Status SyncDirectory(const std::string& dir);
 
 // The directory part of `path` ("." when there is none; "/" for "/x").
 std::string DirName(const std::string& path);
+
+// The object key rules of ObjectStore (object_store.h), shared by every store so that a key
+// valid for one backend is valid for all: kInvalidArgument with the rule broken.
+Status ValidateObjectKey(std::string_view key);
 
 }  // namespace bulwark::security::internal

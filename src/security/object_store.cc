@@ -15,43 +15,15 @@
 namespace bulwark::security {
 namespace {
 
-constexpr std::size_t kMaxKeySize = 200;
 // Temporary files start with '.', which no key segment may: they never collide with a key.
 constexpr char kTempPattern[] = ".tmp-XXXXXX";
-
-Status ValidateKey(std::string_view key) {
-  if (key.empty() || key.size() > kMaxKeySize) {
-    return InvalidArgumentError("object key must be 1 to 200 characters");
-  }
-  for (char c : key) {
-    const bool allowed = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                         (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '/' || c == '-';
-    if (!allowed) return InvalidArgumentError("object key has a character outside [A-Za-z0-9_./-]");
-  }
-  if (key.find("..") != std::string_view::npos) {
-    return InvalidArgumentError("object key must not contain \"..\"");
-  }
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t slash = key.find('/', start);
-    const std::string_view segment =
-        key.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
-    if (segment.empty() || segment.front() == '.') {
-      return InvalidArgumentError(
-          "object key segments must be non-empty and not begin with '.' (no absolute path)");
-    }
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
-  return OkStatus();
-}
 
 class LocalObjectStore final : public ObjectStore {
  public:
   explicit LocalObjectStore(std::string root) : root_(std::move(root)) {}
 
   Status Put(std::string_view key, std::string_view bytes) override {
-    BULWARK_RETURN_IF_ERROR(ValidateKey(key));
+    BULWARK_RETURN_IF_ERROR(internal::ValidateObjectKey(key));
     BULWARK_RETURN_IF_ERROR(MakeKeyDirectories(key));
     const std::string path = PathOf(key);
     const std::string dir = internal::DirName(path);
@@ -82,7 +54,7 @@ class LocalObjectStore final : public ObjectStore {
   }
 
   Result<std::string> Get(std::string_view key) override {
-    BULWARK_RETURN_IF_ERROR(ValidateKey(key));
+    BULWARK_RETURN_IF_ERROR(internal::ValidateObjectKey(key));
     const std::string path = PathOf(key);
     internal::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
     if (!fd.valid()) {
@@ -109,7 +81,7 @@ class LocalObjectStore final : public ObjectStore {
   }
 
   Status Delete(std::string_view key) override {
-    BULWARK_RETURN_IF_ERROR(ValidateKey(key));
+    BULWARK_RETURN_IF_ERROR(internal::ValidateObjectKey(key));
     const std::string path = PathOf(key);
     if (::unlink(path.c_str()) != 0) {
       const int err = errno;

@@ -2,6 +2,8 @@
 
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 namespace bulwark::service {
 namespace {
@@ -35,6 +37,27 @@ std::string HeaderField(const std::string& value, std::size_t max) {
   return out.empty() ? "-" : out;
 }
 
+int EventSeverity(const std::string& verdict) {
+  if (verdict == "malicious") return 4;  // warning
+  if (verdict == "clean") return 6;      // informational
+  return 5;                              // notice: suspicious, policy, unscannable, other
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    std::string item = text.substr(start, comma - start);
+    std::size_t first = item.find_first_not_of(' ');
+    std::size_t last = item.find_last_not_of(' ');
+    if (first != std::string::npos) out.push_back(item.substr(first, last - first + 1));
+    start = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string AuditToSyslog(const storage::AuditRecord& r, const std::string& hostname,
@@ -53,6 +76,36 @@ std::string AuditToSyslog(const storage::AuditRecord& r, const std::string& host
   param("prev_hash", r.prev_hash);
   param("hash", r.hash);
   message += "] " + r.action + " " + r.target + " " + r.detail_json;
+  return message;
+}
+
+std::string EventToSyslog(const storage::Event& e, const std::string& hostname,
+                          const std::string& site_id) {
+  constexpr int kFacilitySecurity = 4;
+  std::string message = "<" + std::to_string(kFacilitySecurity * 8 + EventSeverity(e.verdict)) +
+                        ">1 " + Rfc3339(e.time) + " " + HeaderField(hostname, 255) +
+                        " bulwark - event [bulwark@32473";
+  auto param = [&](const char* name, const std::string& value) {
+    message += std::string(" ") + name + "=\"" + SdValue(value) + "\"";
+  };
+  param("site", site_id);
+  param("tenant", e.tenant_id);
+  param("seq", std::to_string(e.seq));
+  param("service", e.service);
+  param("verdict", e.verdict);
+  param("threat_type", e.threat_type);
+  param("action", e.action);
+  param("sha256", e.sha256);
+  param("detectors", e.detectors);
+  nlohmann::json findings = nlohmann::json::parse(e.findings_json, nullptr, false);
+  nlohmann::json body{{"object", e.object_name},
+                      {"sender", e.sender},
+                      {"recipients", SplitList(e.recipients)},
+                      {"owner", e.owner},
+                      {"findings", findings.is_discarded() ? nlohmann::json(e.findings_json)
+                                                           : std::move(findings)}};
+  // ensure_ascii and replace: the dump never throws, and MSG needs no BOM.
+  message += "] " + body.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
   return message;
 }
 

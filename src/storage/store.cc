@@ -265,7 +265,9 @@ struct EventWhere {
 
   std::string Next(Value value) {
     params.push_back(std::move(value));
-    return "$" + std::to_string(params.size());
+    std::string placeholder = "$";  // (not "$" + …: gcc 12 -O2 warns falsely, -Wrestrict)
+    placeholder += std::to_string(params.size());
+    return placeholder;
   }
 };
 

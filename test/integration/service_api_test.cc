@@ -38,6 +38,12 @@ class ServiceApiTest : public ::testing::TestWithParam<Backend> {
     harness_ = std::move(started).value();
   }
 
+  void TearDown() override {
+    if (harness_) {
+      for (const auto& violation : harness_->openapi_violations()) ADD_FAILURE() << violation;
+    }
+  }
+
   service::Site& site() { return harness_->site(); }
 
   ApiResponse Call(const std::string& method, const std::string& path, const Credentials& c = {},
@@ -640,6 +646,26 @@ TEST_P(ServiceApiTest, RetentionPurgesOldEventsAndExpiredQuarantine) {
   EXPECT_EQ(Call("GET", "/api/v1/events", analyst).json["events"].size(), 0u);
   auto items = site().store().ListQuarantine(tenant.id, "held");
   EXPECT_TRUE(items->empty());
+}
+
+// docs/openapi.json lists every route the server has, and nothing else.
+TEST_P(ServiceApiTest, OpenApiDocumentsEveryRouteAndNothingElse) {
+  json openapi = LoadOpenApi();
+  ASSERT_FALSE(openapi.is_discarded());
+  std::set<std::string> documented, served;
+  for (const auto& [path, operations] : openapi["paths"].items()) {
+    for (const auto& [method, operation] : operations.items()) {
+      std::string upper = method;
+      for (char& c : upper) c = static_cast<char>(std::toupper(c));
+      documented.insert(upper + " " + path);
+      EXPECT_TRUE(operation.contains("responses")) << upper << " " << path;
+    }
+  }
+  for (const auto& [method, pattern] : harness_->router().Routes()) {
+    served.insert(method + " " + pattern);
+  }
+  for (const auto& route : served) EXPECT_TRUE(documented.contains(route)) << route;
+  for (const auto& route : documented) EXPECT_TRUE(served.contains(route)) << route;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ServiceApiTest,

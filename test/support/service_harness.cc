@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include <fstream>
 #include <mutex>
 
 #include "service/api.h"
@@ -16,6 +17,11 @@ std::string BackendLabel(Backend backend) {
 std::string ApiResponse::Header(std::string_view name) const {
   auto it = headers.find(std::string(name));
   return it == headers.end() ? "" : it->second;
+}
+
+nlohmann::json LoadOpenApi() {
+  std::ifstream in(std::string(BULWARK_SOURCE_DIR) + "/docs/openapi.json");
+  return nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
 }
 
 Result<std::string> FreshPostgresDatabaseUrl() {
@@ -61,8 +67,10 @@ Result<std::unique_ptr<ServiceHarness>> ServiceHarness::Start(const Options& opt
   server_options.private_key_file = h->config_.private_key_file;
   server_options.worker_threads = 2;
   server_options.metrics = &h->site_->metrics();
-  BULWARK_ASSIGN_OR_RETURN(h->server_, http::HttpsServer::Create(
-                                           server_options, service::BuildApiRouter(*h->site_)));
+  h->router_ = service::BuildApiRouter(*h->site_);
+  h->openapi_ = LoadOpenApi();
+  if (h->openapi_.is_discarded()) return InternalError("docs/openapi.json does not parse");
+  BULWARK_ASSIGN_OR_RETURN(h->server_, http::HttpsServer::Create(server_options, h->router_));
   h->server_->Start();
   h->base_url_ = "https://127.0.0.1:" + std::to_string(h->server_->port());
   http::ClientOptions client_options;
@@ -105,6 +113,26 @@ ApiResponse ServiceHarness::Call(const std::string& method, const std::string& p
   out.headers = response->headers;
   out.json = nlohmann::json::parse(out.body, nullptr, false);
   if (out.json.is_discarded()) out.json = nullptr;
+
+  std::string route_path = path.substr(0, path.find('?'));
+  http::Router::Match match = router_->Resolve(method, route_path);
+  if (match.handler != nullptr) {
+    std::string lower_method = method;
+    for (char& c : lower_method) c = static_cast<char>(std::tolower(c));
+    const nlohmann::json* operation = nullptr;
+    auto paths = openapi_.find("paths");
+    if (paths != openapi_.end() && paths->contains(match.pattern) &&
+        (*paths)[match.pattern].contains(lower_method)) {
+      operation = &(*paths)[match.pattern][lower_method];
+    }
+    std::string status = std::to_string(out.status);
+    if (operation == nullptr) {
+      openapi_violations_.push_back(method + " " + match.pattern + " is not documented");
+    } else if (!(*operation)["responses"].contains(status)) {
+      openapi_violations_.push_back(method + " " + match.pattern + " answered " + status +
+                                    ", which docs/openapi.json does not list");
+    }
+  }
   return out;
 }
 

@@ -55,19 +55,30 @@ class ServiceHarness {
   // The database URL (for a second site pointed at it).
   const std::string& database_url() const { return config_.database_url; }
 
+  // Sends one request. Every answer of a routed request is checked against
+  // docs/openapi.json: a status the document does not list for that operation is recorded
+  // in openapi_violations().
   ApiResponse Call(const std::string& method, const std::string& path,
                    const Credentials& credentials = {}, const std::string& body = "",
                    const std::string& content_type = "application/json");
+  const std::vector<std::string>& openapi_violations() const { return openapi_violations_; }
+  const http::Router& router() const { return *router_; }
 
  private:
   ServiceHarness() = default;
   std::string owned_dir_;  // removed at the end when the harness created it
   service::ServiceConfig config_;
   std::unique_ptr<service::Site> site_;
+  std::shared_ptr<http::Router> router_;
+  nlohmann::json openapi_;
+  std::vector<std::string> openapi_violations_;
   std::unique_ptr<http::HttpsServer> server_;
   std::unique_ptr<http::Client> client_;
   std::string base_url_;
 };
+
+// docs/openapi.json, parsed.
+nlohmann::json LoadOpenApi();
 
 // A PostgreSQL database for this test binary (one server per binary, started on first use).
 Result<std::string> FreshPostgresDatabaseUrl();
