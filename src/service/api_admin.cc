@@ -72,6 +72,29 @@ http::Response SetTenantState(Site& site, const http::Request& request, const ht
   return GetTenant(site, request, p);
 }
 
+// How long the tenant's events are kept (the hourly retention job purges older ones).
+http::Response SetRetention(Site& site, const http::Request& request, const http::PathParams& p) {
+  Caller caller = Authorize(site, request, Permission::kManageTenants);
+  if (!caller.ok()) return caller.error;
+  http::Response error;
+  auto body = ParseObject(request, error);
+  if (!body) return error;
+  auto days = body->find("days");
+  if (days == body->end() || !days->is_number_integer() || days->get<std::int64_t>() < 1 ||
+      days->get<std::int64_t>() > 3650) {
+    return http::Response::Error(400, "invalid_request", "days must be an integer, 1 to 3650");
+  }
+  if (Status s = site.store().SetTenantRetention(p.at("id"), days->get<std::int64_t>()); !s.ok()) {
+    return ErrorResponse(s);
+  }
+  if (Status s = site.Audit("", ActorOf(*caller.principal), "tenant.retention", p.at("id"),
+                            json{{"days", days->get<std::int64_t>()}}.dump());
+      !s.ok()) {
+    return ErrorResponse(s);
+  }
+  return GetTenant(site, request, p);
+}
+
 // --- users (tenant administrators, inside their tenant) -------------------------------------
 
 http::Response ListUsers(Site& site, const http::Request& request, const http::PathParams&) {
@@ -264,6 +287,7 @@ void AddAdminRoutes(http::Router& router, Site& site) {
              [&site](const http::Request& r, const http::PathParams& p) {
                return SetTenantState(site, r, p, false);
              });
+  router.Add("POST", "/api/v1/tenants/{id}/retention", bind(SetRetention));
   router.Add("GET", "/api/v1/users", bind(ListUsers));
   router.Add("POST", "/api/v1/users", bind(AddUser));
   router.Add("POST", "/api/v1/users/{id}/disable", bind(DisableUser));

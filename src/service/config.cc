@@ -172,8 +172,16 @@ Status ReadSections(const toml::table& root, ServiceConfig& c) {
     return s.String("kek_file", c.kek_file);
   }));
   BULWARK_RETURN_IF_ERROR(WithSection(root, "quarantine", [&](const Section& s) {
-    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"dir", "retention_days"}));
+    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"dir", "retention_days", "s3_endpoint", "s3_bucket",
+                                         "s3_region", "s3_access_key", "s3_secret_key",
+                                         "s3_ca_file"}));
     BULWARK_RETURN_IF_ERROR(s.String("dir", c.quarantine_dir));
+    BULWARK_RETURN_IF_ERROR(s.String("s3_endpoint", c.quarantine_s3_endpoint));
+    BULWARK_RETURN_IF_ERROR(s.String("s3_bucket", c.quarantine_s3_bucket));
+    BULWARK_RETURN_IF_ERROR(s.String("s3_region", c.quarantine_s3_region));
+    BULWARK_RETURN_IF_ERROR(s.String("s3_access_key", c.quarantine_s3_access_key));
+    BULWARK_RETURN_IF_ERROR(s.String("s3_secret_key", c.quarantine_s3_secret_key));
+    BULWARK_RETURN_IF_ERROR(s.String("s3_ca_file", c.quarantine_s3_ca_file));
     return s.Integer("retention_days", c.quarantine_retention_days, 1, 3650);
   }));
   BULWARK_RETURN_IF_ERROR(WithSection(root, "sandbox", [&](const Section& s) {
@@ -243,6 +251,9 @@ Status ValidateConfig(const ServiceConfig& c) {
     return InvalidArgumentError("configuration: the sandbox " + c.sandbox_url +
                                 " belongs to site \"" + c.sandbox_site + "\", not to this site \"" +
                                 c.site.id + "\"; sites share nothing");
+  }
+  if (!c.quarantine_s3_endpoint.empty() && c.quarantine_s3_bucket.empty()) {
+    return InvalidArgumentError("configuration: quarantine.s3_endpoint needs quarantine.s3_bucket");
   }
   if (c.log_format != "json" && c.log_format != "text") {
     return InvalidArgumentError("configuration: log.format must be \"json\" or \"text\"");

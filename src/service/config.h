@@ -34,6 +34,14 @@ struct ServiceConfig {
   // (64 hex digits) when set. Generated in the embedded default.
   std::string kek_file;  // "<data>/keys/kek"
   std::string quarantine_dir;  // "<data>/quarantine"
+  // S3-compatible object storage for the quarantine instead of quarantine_dir (scale-out).
+  // The keys may also come from BULWARK_S3_ACCESS_KEY / BULWARK_S3_SECRET_KEY.
+  std::string quarantine_s3_endpoint;  // "" = local directory
+  std::string quarantine_s3_bucket;
+  std::string quarantine_s3_region = "us-east-1";
+  std::string quarantine_s3_access_key;
+  std::string quarantine_s3_secret_key;
+  std::string quarantine_s3_ca_file;
   std::int64_t quarantine_retention_days = 30;
   // Endpoints the site talks to, each declared with the site it belongs to; a mismatch
   // with site.id refuses to start (sites share nothing).

@@ -63,6 +63,26 @@ Status ClaimObjectStore(security::ObjectStore& objects, const std::string& site_
   return OkStatus();
 }
 
+std::string FromEnvironmentOr(const char* variable, const std::string& fallback) {
+  const char* value = std::getenv(variable);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+// The local directory, or S3-compatible storage when an endpoint is configured.
+Result<std::unique_ptr<security::ObjectStore>> OpenQuarantineStore(const ServiceConfig& config) {
+  if (config.quarantine_s3_endpoint.empty()) {
+    return security::OpenLocalObjectStore(config.quarantine_dir);
+  }
+  security::S3Options s3;
+  s3.endpoint = config.quarantine_s3_endpoint;
+  s3.bucket = config.quarantine_s3_bucket;
+  s3.region = config.quarantine_s3_region;
+  s3.access_key = FromEnvironmentOr("BULWARK_S3_ACCESS_KEY", config.quarantine_s3_access_key);
+  s3.secret_key = FromEnvironmentOr("BULWARK_S3_SECRET_KEY", config.quarantine_s3_secret_key);
+  s3.ca_file = config.quarantine_s3_ca_file;
+  return security::OpenS3ObjectStore(s3);
+}
+
 Result<std::unique_ptr<engine::Engine>> CreateEngine(const ServiceConfig& config) {
   engine::EngineOptions options;
   for (const auto& dir : config.signature_dirs) options.signatures.directories.emplace_back(dir);
@@ -105,8 +125,7 @@ Result<std::unique_ptr<Site>> Site::Open(const ServiceConfig& config,
   site->store_ = std::make_unique<storage::Store>(*site->database_);
   BULWARK_RETURN_IF_ERROR(ClaimDatabase(*site->store_, config.site.id));
 
-  BULWARK_ASSIGN_OR_RETURN(site->objects_,
-                           security::OpenLocalObjectStore(config.quarantine_dir));
+  BULWARK_ASSIGN_OR_RETURN(site->objects_, OpenQuarantineStore(config));
   BULWARK_RETURN_IF_ERROR(ClaimObjectStore(*site->objects_, config.site.id));
   site->vault_ = std::make_unique<QuarantineVault>(*site->store_, *site->objects_, kek);
 

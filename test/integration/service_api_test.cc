@@ -12,6 +12,7 @@
 #include "service/administration.h"
 #include "service/maintenance.h"
 #include "storage/database.h"
+#include "test/support/s3_server.h"
 #include "test/support/service_harness.h"
 #include "test/support/test_support.h"
 
@@ -443,6 +444,12 @@ TEST_P(ServiceApiTest, SiteOperatorManagesTenantsButSeesNoTenantContent) {
   EXPECT_FALSE(created.json["admin"]["one_time_password"].get<std::string>().empty());
   std::string id = created.json["tenant"]["id"];
   EXPECT_EQ(Call("GET", "/api/v1/tenants", op).json["tenants"].size(), 1u);
+  ApiResponse retention =
+      Call("POST", "/api/v1/tenants/" + id + "/retention", op, R"({"days":30})");
+  ASSERT_EQ(retention.status, 200) << retention.body;
+  EXPECT_EQ(retention.json["retention_days"], 30);
+  EXPECT_EQ(Call("POST", "/api/v1/tenants/" + id + "/retention", op, R"({"days":0})").status,
+            400);
   for (const char* path : {"/api/v1/events", "/api/v1/quarantine", "/api/v1/policy",
                            "/api/v1/lists", "/api/v1/users", "/api/v1/events/export"}) {
     EXPECT_EQ(Call("GET", path, op).status, 403) << path;
@@ -522,6 +529,7 @@ TEST_P(ServiceApiTest, CrossTenantMatrix) {
       {"POST", "/api/v1/users/" + b_user->user.id + "/reset-mfa", "{}"},
       {"GET", "/api/v1/tenants/" + b.id, ""},
       {"POST", "/api/v1/tenants/" + b.id + "/disable", "{}"},
+      {"POST", "/api/v1/tenants/" + b.id + "/retention", R"({"days":1})"},
       {"DELETE", "/api/v1/lists?kind=sender&disposition=block&value=bravo-listed@bravo.example",
        ""},
       // By listing.
@@ -633,6 +641,28 @@ TEST_P(ServiceApiTest, AuditLogChainsEveryActAndDetectsTampering) {
   ASSERT_TRUE(verified.ok());
   EXPECT_TRUE(verified->intact);
   EXPECT_GE(verified->records, 4);
+
+  // The service's own database role cannot rewrite history.
+  {
+    auto lease = site().database().Acquire(storage::Scope::Tenant(tenant.id));
+    ASSERT_TRUE(lease.ok());
+    EXPECT_FALSE((*lease)->Query("UPDATE audit SET actor = 'nobody'").ok());
+    EXPECT_FALSE((*lease)->Query("DELETE FROM audit").ok());
+  }
+  // Whoever holds the database can, and verification names the record.
+  ASSERT_TRUE(harness_->TamperDatabase(
+                          "UPDATE audit SET target = 'q_forged' WHERE action = "
+                          "'quarantine.download'")
+                  .ok());
+  auto tampered = site().store().VerifyAudit();
+  ASSERT_TRUE(tampered.ok());
+  EXPECT_FALSE(tampered->intact);
+  EXPECT_NE(tampered->problem.find("was changed"), std::string::npos) << tampered->problem;
+  ASSERT_TRUE(harness_->TamperDatabase("DELETE FROM audit WHERE seq = 2").ok());
+  auto removed = site().store().VerifyAudit();
+  ASSERT_TRUE(removed.ok());
+  EXPECT_FALSE(removed->intact);
+  EXPECT_EQ(removed->first_bad_seq, 2);
 }
 
 TEST_P(ServiceApiTest, RetentionPurgesOldEventsAndExpiredQuarantine) {
@@ -671,6 +701,51 @@ TEST_P(ServiceApiTest, OpenApiDocumentsEveryRouteAndNothingElse) {
 INSTANTIATE_TEST_SUITE_P(Backends, ServiceApiTest,
                          ::testing::Values(Backend::kSqlite, Backend::kPostgres),
                          [](const auto& param_info) { return BackendLabel(param_info.param); });
+
+// The quarantine on S3-compatible storage (s3rver on loopback): sealed there, readable only
+// through the API, claimed by the site like a local directory.
+TEST(S3QuarantineTest, QuarantinedObjectsAreSealedInTheBucket) {
+  auto s3 = S3Server::Start("quarantine");
+  ASSERT_TRUE(s3.ok()) << s3.status().ToString();
+  ServiceHarness::Options options;
+  options.s3_endpoint = (*s3)->endpoint();
+  options.s3_bucket = "quarantine";
+  options.s3_access_key = S3Server::access_key();
+  options.s3_secret_key = S3Server::secret_key();
+  auto harness = ServiceHarness::Start(options);
+  ASSERT_TRUE(harness.ok()) << harness.status().ToString();
+  EXPECT_EQ(std::filesystem::exists((*harness)->config().quarantine_dir), false);
+
+  auto tenant = service::CreateTenant((*harness)->site(), "test", "Acme");
+  ASSERT_TRUE(tenant.ok());
+  TokenRequest request{tenant->id, "", "t", Role::kAnalyst, kAllScopes, 0};
+  auto token = service::CreateToken((*harness)->site(), "test", request);
+  ASSERT_TRUE(token.ok());
+  Credentials analyst = Credentials::Bearer(token->secret);
+  const std::string marker = "S3-MARKER-" + security::RandomHex(8);
+  ApiResponse scan = (*harness)->Call("POST", "/api/v1/scan?name=e.com", analyst,
+                                      Eicar() + "\n" + marker, "application/octet-stream");
+  ASSERT_EQ(scan.status, 200) << scan.body;
+  ASSERT_TRUE(scan.json.contains("quarantine_id")) << scan.body;
+  std::string qid = scan.json["quarantine_id"];
+  int objects = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator((*s3)->directory())) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(bytes.find(marker), std::string::npos) << entry.path();
+    ++objects;
+  }
+  EXPECT_GT(objects, 0);
+  ApiResponse link =
+      (*harness)->Call("POST", "/api/v1/quarantine/" + qid + "/download", analyst, "{}");
+  ASSERT_EQ(link.status, 200) << link.body;
+  ApiResponse content = (*harness)->Call("GET", link.json["url"], analyst);
+  ASSERT_EQ(content.status, 200);
+  EXPECT_EQ(content.body, Eicar() + "\n" + marker);
+  EXPECT_EQ((*harness)->Call("DELETE", "/api/v1/quarantine/" + qid, analyst).status, 200);
+  EXPECT_TRUE((*harness)->openapi_violations().empty());
+}
 
 // Two sites side by side share nothing: credentials of one are refused by the other, and a
 // site refuses to start on the other's database or quarantine store.

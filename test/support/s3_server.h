@@ -30,6 +30,8 @@ class S3Server {
 
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
   const std::string& bucket() const { return bucket_; }
+  // Where the server keeps its objects (tests look for plaintext there).
+  const std::string& directory() const { return root_; }
   int port() const { return port_; }
   static std::string access_key() { return "S3RVER"; }
   static std::string secret_key() { return "S3RVER"; }

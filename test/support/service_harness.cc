@@ -24,7 +24,7 @@ nlohmann::json LoadOpenApi() {
   return nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
 }
 
-Result<std::string> FreshPostgresDatabaseUrl() {
+Result<PostgresDatabase> FreshPostgresDatabase() {
   // One server for the whole test binary; stopped at exit.
   static std::mutex mutex;
   static std::unique_ptr<PostgresServer> server;
@@ -33,7 +33,7 @@ Result<std::string> FreshPostgresDatabaseUrl() {
     BULWARK_ASSIGN_OR_RETURN(server, PostgresServer::Start());
   }
   BULWARK_ASSIGN_OR_RETURN(std::string name, server->CreateDatabase("site"));
-  return server->conninfo(name);
+  return PostgresDatabase{server->conninfo(name), server->admin_conninfo(name)};
 }
 
 Result<std::unique_ptr<ServiceHarness>> ServiceHarness::Start(const Options& options) {
@@ -53,10 +53,16 @@ Result<std::unique_ptr<ServiceHarness>> ServiceHarness::Start(const Options& opt
   h->config_.clamav_db = "";  // the test signature set only: fast and deterministic
   h->config_.signature_dirs = {std::string(BULWARK_SOURCE_DIR) + "/rules/clamav"};
   h->config_.scan_threads = 2;
+  h->config_.quarantine_s3_endpoint = options.s3_endpoint;
+  h->config_.quarantine_s3_bucket = options.s3_bucket;
+  h->config_.quarantine_s3_access_key = options.s3_access_key;
+  h->config_.quarantine_s3_secret_key = options.s3_secret_key;
   if (!options.database_url.empty()) {
     h->config_.database_url = options.database_url;
   } else if (options.backend == Backend::kPostgres) {
-    BULWARK_ASSIGN_OR_RETURN(h->config_.database_url, FreshPostgresDatabaseUrl());
+    BULWARK_ASSIGN_OR_RETURN(PostgresDatabase database, FreshPostgresDatabase());
+    h->config_.database_url = database.url;
+    h->admin_database_url_ = database.admin_url;
   }
   BULWARK_ASSIGN_OR_RETURN(h->site_, service::Site::Open(h->config_));
   BULWARK_RETURN_IF_ERROR(http::EnsureSelfSignedCertificate(h->config_.certificate_file,
@@ -87,6 +93,19 @@ ServiceHarness::~ServiceHarness() {
     std::error_code ec;
     std::filesystem::remove_all(owned_dir_, ec);
   }
+}
+
+Status ServiceHarness::TamperDatabase(const std::string& sql) {
+  bool postgres = !admin_database_url_.empty();
+  BULWARK_ASSIGN_OR_RETURN(
+      std::unique_ptr<storage::Database> db,
+      storage::OpenDatabase(postgres ? admin_database_url_ : config_.database_url, 1));
+  BULWARK_ASSIGN_OR_RETURN(storage::Database::Lease lease, db->Acquire(storage::Scope::Site()));
+  std::string script = postgres ? "SET session_replication_role = replica; " + sql
+                                : "DROP TRIGGER IF EXISTS audit_no_update; "
+                                  "DROP TRIGGER IF EXISTS audit_no_delete; " +
+                                      sql;
+  return lease->ExecuteScript(script);
 }
 
 ApiResponse ServiceHarness::Call(const std::string& method, const std::string& path,

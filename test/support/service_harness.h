@@ -44,6 +44,8 @@ class ServiceHarness {
     // Shared data directory (two harnesses on one directory test site ownership).
     std::string data_dir;
     std::string database_url;  // overrides the backend's fresh database
+    // Quarantine on S3-compatible storage instead of the data directory.
+    std::string s3_endpoint, s3_bucket, s3_access_key, s3_secret_key;
   };
   static Result<std::unique_ptr<ServiceHarness>> Start(const Options& options);
   ~ServiceHarness();
@@ -62,11 +64,16 @@ class ServiceHarness {
                    const Credentials& credentials = {}, const std::string& body = "",
                    const std::string& content_type = "application/json");
   const std::vector<std::string>& openapi_violations() const { return openapi_violations_; }
+  // Runs SQL with the powers of whoever holds the database itself, past the service's role
+  // and the audit log's append-only triggers (SQLite: triggers dropped; PostgreSQL: as the
+  // superuser with triggers off). For tamper tests.
+  Status TamperDatabase(const std::string& sql);
   const http::Router& router() const { return *router_; }
 
  private:
   ServiceHarness() = default;
   std::string owned_dir_;  // removed at the end when the harness created it
+  std::string admin_database_url_;  // PostgreSQL superuser URL of the site's database
   service::ServiceConfig config_;
   std::unique_ptr<service::Site> site_;
   std::shared_ptr<http::Router> router_;
@@ -80,7 +87,12 @@ class ServiceHarness {
 // docs/openapi.json, parsed.
 nlohmann::json LoadOpenApi();
 
-// A PostgreSQL database for this test binary (one server per binary, started on first use).
-Result<std::string> FreshPostgresDatabaseUrl();
+// A PostgreSQL database for this test binary (one server per binary, started on first use):
+// its URL for the service's role and for the superuser.
+struct PostgresDatabase {
+  std::string url;
+  std::string admin_url;
+};
+Result<PostgresDatabase> FreshPostgresDatabase();
 
 }  // namespace bulwark::testing
