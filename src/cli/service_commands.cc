@@ -19,6 +19,7 @@
 #include "service/config.h"
 #include "service/maintenance.h"
 #include "service/site.h"
+#include "service/syslog_forwarder.h"
 
 namespace bulwark::cli {
 namespace {
@@ -132,6 +133,22 @@ int RunServe(const ServeOptions& options) {
               (*site)->database().Describe().c_str());
   std::printf("  TLS      %s%s\n", c.certificate_file.c_str(),
               c.generate_certificate ? " (self-signed, generated)" : "");
+  // SIEM push of detection events: the database is the buffer while the receiver is down.
+  std::unique_ptr<service::SyslogForwarder> forwarder;
+  if (!c.syslog_host.empty()) {
+    service::SyslogTarget target;
+    target.host = c.syslog_host;
+    target.port = c.syslog_port;
+    target.tls = c.syslog_tls;
+    target.ca_file = c.syslog_ca_file;
+    target.server_name = c.syslog_server_name;
+    forwarder = std::make_unique<service::SyslogForwarder>((*site)->store(), target, c.site.id,
+                                                           service::SyslogForwarderOptions{});
+    forwarder->Start();
+    std::printf("  syslog   %s:%u (%s)\n", c.syslog_host.c_str(), unsigned{c.syslog_port},
+                c.syslog_tls ? "TLS" : "plain TCP");
+  }
+
   if (*first) {
     std::printf("\nFirst administrator (shown once, change it at first login):\n"
                 "  email     %s\n  password  %s\n",
@@ -173,6 +190,7 @@ int RunServe(const ServeOptions& options) {
   }
   wake.notify_all();
   maintenance.join();
+  if (forwarder) forwarder->Stop();
   LogJson({{"level", "info"}, {"msg", "stopped"}});
   return kExitOk;
 }

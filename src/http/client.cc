@@ -195,6 +195,8 @@ struct Client::Impl {
       return NetworkError("connecting to " + url.host_header, ec);
     }
     ++opened;
+    beast::error_code nodelay_ec;  // requests are written in pieces: no Nagle delay
+    lowest->socket().set_option(asio::ip::tcp::no_delay(true), nodelay_ec);
     if (url.tls) {
       SSL* native = tls->native_handle();
       beast::error_code address_ec;

@@ -561,6 +561,10 @@ void ServerImpl::Accept() {
 void ServerImpl::OnAccept(beast::error_code ec, tcp::socket socket) {
   if (!acceptor_.is_open() || stopping_.load()) return;
   if (ec) return Accept();  // e.g. EMFILE, a connection reset before accept
+  // Responses go out as several TLS records; without TCP_NODELAY, Nagle's algorithm holds
+  // the last one until the peer's delayed ACK (~40 ms per response larger than a segment).
+  beast::error_code option_ec;
+  socket.set_option(tcp::no_delay(true), option_ec);
   beast::error_code endpoint_ec;
   asio::ip::address address = socket.remote_endpoint(endpoint_ec).address();
   if (address.is_v6() && address.to_v6().is_v4_mapped()) {

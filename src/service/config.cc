@@ -134,7 +134,7 @@ Status WithSection(const toml::table& root, std::string_view name, Read read) {
 Status ReadSections(const toml::table& root, ServiceConfig& c) {
   BULWARK_RETURN_IF_ERROR(Section(root, "").CheckKeys(
       {"data_dir", "site", "database", "api", "tls", "keys", "quarantine", "sandbox", "engine",
-       "access", "log"}));
+       "access", "log", "syslog"}));
   BULWARK_RETURN_IF_ERROR(WithSection(root, "site", [&](const Section& s) {
     BULWARK_RETURN_IF_ERROR(s.CheckKeys({"id", "name", "region"}));
     BULWARK_RETURN_IF_ERROR(s.String("id", c.site.id));
@@ -212,6 +212,14 @@ Status ReadSections(const toml::table& root, ServiceConfig& c) {
     BULWARK_RETURN_IF_ERROR(s.Number("tenant_rate_per_second", c.tenant_rate_per_second));
     BULWARK_RETURN_IF_ERROR(s.Number("tenant_burst", c.tenant_burst));
     return s.Boolean("require_mfa", c.require_mfa);
+  }));
+  BULWARK_RETURN_IF_ERROR(WithSection(root, "syslog", [&](const Section& s) {
+    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"host", "port", "tls", "ca_file", "server_name"}));
+    BULWARK_RETURN_IF_ERROR(s.String("host", c.syslog_host));
+    BULWARK_RETURN_IF_ERROR(s.Integer("port", c.syslog_port, 1, 65535));
+    BULWARK_RETURN_IF_ERROR(s.Boolean("tls", c.syslog_tls));
+    BULWARK_RETURN_IF_ERROR(s.String("ca_file", c.syslog_ca_file));
+    return s.String("server_name", c.syslog_server_name);
   }));
   return WithSection(root, "log", [&](const Section& s) {
     BULWARK_RETURN_IF_ERROR(s.CheckKeys({"format"}));

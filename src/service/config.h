@@ -47,6 +47,12 @@ struct ServiceConfig {
   // with site.id refuses to start (sites share nothing).
   std::string sandbox_url;       // "" = no sandbox
   std::string sandbox_site;
+  // SIEM push of detection events (RFC 5424 over TLS, octet counting); "" = off.
+  std::string syslog_host;
+  std::uint16_t syslog_port = 6514;
+  bool syslog_tls = true;
+  std::string syslog_ca_file;      // "" = the system's trust store
+  std::string syslog_server_name;  // certificate name to expect; "" = syslog_host
   // Engine.
   std::vector<std::string> signature_dirs;
   std::string clamav_db = "/var/lib/clamav";

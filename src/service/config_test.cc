@@ -61,8 +61,6 @@ port = 9443
 [tls]
 certificate = "/etc/bulwark/cert.pem"
 private_key = "/etc/bulwark/key.pem"
-[quarantine]
-retention_days = 14
 [sandbox]
 url = "https://sandbox.eu-west.example"
 site = "eu-west"
@@ -72,6 +70,13 @@ threads = 3
 [access]
 login_failures_before_lockout = 3
 require_mfa = false
+[syslog]
+host = "siem.example"
+port = 1514
+tls = false
+[quarantine]
+s3_endpoint = "http://127.0.0.1:4568"
+s3_bucket = "q"
 )"));
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   EXPECT_EQ(config->site.id, "eu-west");
@@ -80,12 +85,15 @@ require_mfa = false
   EXPECT_EQ(config->api.port, 9443);
   EXPECT_FALSE(config->generate_certificate);
   EXPECT_EQ(config->certificate_file, "/etc/bulwark/cert.pem");
-  EXPECT_EQ(config->quarantine_retention_days, 14);
   EXPECT_EQ(config->quarantine_dir, dir_ + "/quarantine");
   EXPECT_EQ(config->signature_dirs, std::vector<std::string>{"/var/lib/bulwark/rules"});
   EXPECT_EQ(config->scan_threads, 3);
   EXPECT_EQ(config->login_failures_before_lockout, 3);
   EXPECT_FALSE(config->require_mfa);
+  EXPECT_EQ(config->syslog_host, "siem.example");
+  EXPECT_EQ(config->syslog_port, 1514);
+  EXPECT_FALSE(config->syslog_tls);
+  EXPECT_EQ(config->quarantine_s3_bucket, "q");
 }
 
 TEST_F(ConfigTest, ErrorsNameTheKeyAndTheLine) {

@@ -34,6 +34,8 @@ namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
 using ErrorCode = boost::system::error_code;
 
+constexpr std::chrono::milliseconds kGracefulCloseTimeout{2000};
+
 std::string LocalHostname() {
   char buffer[256] = {};
   if (gethostname(buffer, sizeof buffer - 1) != 0) return "-";
@@ -118,9 +120,9 @@ class SyslogForwarder::Transport {
       long verify = SSL_get_verify_result(native);
       Close();
       if (!timed_out && verify != X509_V_OK) {
-        return UnavailableError("TLS handshake with " + peer +
-                                ": certificate verification failed: " +
-                                X509_verify_cert_error_string(verify));
+        return UnavailableError(
+            "TLS handshake with " + peer +
+            ": certificate verification failed: " + X509_verify_cert_error_string(verify));
       }
       return NetworkError("TLS handshake with " + peer, ec, timed_out);
     }
@@ -179,7 +181,37 @@ class SyslogForwarder::Transport {
     return OkStatus();
   }
 
-  // Closes without a TLS close_notify (the receiver may be gone; waiting for it would block).
+  // Closes gracefully, so that the receiver reads everything written before: TLS close_notify,
+  // then a TCP half-close, then reads (and discards) until the receiver closes its side, all
+  // within kGracefulCloseTimeout (bounded by io_timeout). Closing a socket with unread input
+  // (a TLS 1.3 session ticket, say) would send a reset, and a reset can make the receiver's
+  // kernel discard data it has not handed to the receiver yet.
+  void Shutdown() {
+    if (!connected()) return;
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::min(timeout_, kGracefulCloseTimeout);
+    auto remaining = [&] {
+      return std::max(std::chrono::milliseconds(1),
+                      std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now()));
+    };
+    bool timed_out = false;
+    if (tls_) {
+      Run([&](auto handler) { tls_->async_shutdown(handler); }, timed_out, remaining());
+    }
+    tcp::socket& socket = tls_ ? tls_->next_layer() : *plain_;
+    ErrorCode ec;
+    if (!timed_out && socket.is_open()) socket.shutdown(tcp::socket::shutdown_send, ec);
+    char scratch[4096];
+    while (!ec && !timed_out && socket.is_open() && std::chrono::steady_clock::now() < deadline) {
+      ec = Run([&](auto handler) { socket.async_read_some(asio::buffer(scratch), handler); },
+               timed_out, remaining());
+    }
+    Close();
+  }
+
+  // Closes at once, without a TLS close_notify: for a connection that failed or that the
+  // receiver closed.
   void Close() {
     CloseSockets();
     tls_.reset();
@@ -202,8 +234,7 @@ class SyslogForwarder::Transport {
     if (!target_.ca_file.empty()) {
       context.load_verify_file(target_.ca_file, ec);
       if (ec) {
-        return InvalidArgumentError("cannot load CA file " + target_.ca_file + ": " +
-                                    ec.message());
+        return InvalidArgumentError("cannot load CA file " + target_.ca_file + ": " + ec.message());
       }
     } else {
       context.set_default_verify_paths(ec);
@@ -221,17 +252,21 @@ class SyslogForwarder::Transport {
   }
 
   // Starts one asynchronous operation through `initiate(handler)` and runs the io_context
-  // until it completed, or until timeout_ passed (then the sockets are closed, the operation
-  // completes with an error and `timed_out` is set). Returns operation_aborted without
-  // starting anything when a stop was requested.
+  // until it completed, or until `timeout` (default timeout_) passed: then the sockets are
+  // closed, the operation completes with an error and `timed_out` is set. Returns
+  // operation_aborted without starting anything when a stop was requested.
   template <typename Initiate>
   ErrorCode Run(Initiate&& initiate, bool& timed_out) {
+    return Run(std::forward<Initiate>(initiate), timed_out, timeout_);
+  }
+  template <typename Initiate>
+  ErrorCode Run(Initiate&& initiate, bool& timed_out, std::chrono::milliseconds timeout) {
     timed_out = false;
     if (stopping_) return asio::error::operation_aborted;
     ErrorCode result = asio::error::would_block;
     bool done = false;
     asio::steady_timer timer(io_);
-    timer.expires_after(timeout_);
+    timer.expires_after(timeout);
     timer.async_wait([&](const ErrorCode& ec) {
       if (!ec && !done) {
         timed_out = true;
@@ -383,16 +418,25 @@ void SyslogForwarder::Start() {
 }
 
 void SyslogForwarder::Stop() {
-  if (!thread_.joinable()) return;
-  {
-    std::lock_guard lock(loop_mu_);
-    stop_requested_ = true;
+  if (thread_.joinable()) {
+    {
+      std::lock_guard lock(loop_mu_);
+      stop_requested_ = true;
+    }
+    stopping_ = true;
+    loop_cv_.notify_all();
+    transport_->Interrupt();
+    thread_.join();
+    stopping_ = false;
   }
-  stopping_ = true;
-  loop_cv_.notify_all();
-  transport_->Interrupt();
-  thread_.join();
-  stopping_ = false;
+  std::lock_guard deliver_lock(deliver_mu_);
+  try {
+    transport_->Shutdown();
+  } catch (const std::exception&) {
+    transport_->Close();  // not reached with the error_code overloads; closes regardless
+  }
+  std::lock_guard lock(stats_mu_);
+  stats_.connected = false;
 }
 
 }  // namespace bulwark::service

@@ -84,9 +84,12 @@ class SyslogForwarder {
   // backoff_max, and returns to poll_interval after a successful pass. Calling it while
   // running does nothing; after Stop() it may be started again.
   void Start();
-  // Wakes the thread, interrupts a connect, handshake or write in progress and joins it.
-  // Returns within about one database call. Idempotent. Events not yet delivered stay
-  // pending in the database (the cursors are never ahead of what was written).
+  // Wakes the thread, interrupts a connect, handshake or write in progress and joins it,
+  // then closes the connection gracefully (TLS close_notify, TCP half-close, up to 2 s for
+  // the receiver to close its side) so that the receiver reads everything written. Returns
+  // within about one database call plus that close. Idempotent; also closes the connection
+  // of DeliverOnce() calls made without Start(). Events not yet delivered stay pending in
+  // the database (the cursors are never ahead of what was written).
   void Stop();
 
   SyslogForwarderStats stats() const;
