@@ -29,21 +29,29 @@ start_postgres() {  # prints the database URL
   bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
   pg_ctl=$bin/pg_ctl
   port=$(free_port)
-  mkdir -p "$work/pg" && chown postgres "$work/pg"
+  mkdir -p "$work/pg" "$work/pgrun" && chown postgres "$work/pg" "$work/pgrun"
   runuser -u postgres -- "$bin/initdb" -D "$work/pg" -A trust -U postgres > /dev/null
-  runuser -u postgres -- "$pg_ctl" -D "$work/pg" -l "$work/pg.log" -w start \
-    -o "-p $port -k $work/pg -c listen_addresses=127.0.0.1 -c fsync=on" > /dev/null
+  runuser -u postgres -- "$pg_ctl" -D "$work/pg" -l "$work/pgrun/pg.log" -w start \
+    -o "-p $port -k $work/pgrun -c listen_addresses=127.0.0.1" > /dev/null
   "$bin/psql" -q -h 127.0.0.1 -p "$port" -U postgres -c "CREATE ROLE bulwark LOGIN" \
     -c "CREATE DATABASE bulwark OWNER bulwark" > /dev/null
   echo "postgresql://bulwark@127.0.0.1:$port/bulwark"
 }
 
-# wrk scripts: POST a file's bytes with the token.
-make_post_script() {  # file script
+# wrk scripts: POST a file's bytes with the token; "unique" appends a counter so that every
+# request is a different object (no verdict cache hit).
+make_post_script() {  # file script [unique]
   cat > "$2" << LUA
 local f = io.open("$1", "rb"); local body = f:read("*all"); f:close()
 wrk.method = "POST"; wrk.body = body
 wrk.headers["Content-Type"] = "application/octet-stream"
+local unique = "${3:-}" == "unique"
+local counter = 0
+request = function()
+  if not unique then return wrk.format() end
+  counter = counter + 1
+  return wrk.format(nil, nil, nil, body .. " " .. tostring(counter) .. " " .. tostring(math.random()))
+end
 LUA
 }
 python3 -c "
@@ -53,6 +61,7 @@ print(' '.join(random.choice(words) for _ in range(2600)))" > "$work/document.tx
 # The EICAR test file, assembled here so that no file of ours carries it whole.
 python3 -c "import sys; sys.stdout.write('X5O!P%@AP[4\\\\PZX54(P^)7CC)7}\$' + 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!\$H+H*')" > "$work/eicar.com"
 make_post_script "$work/document.txt" "$work/post-document.lua"
+make_post_script "$work/document.txt" "$work/post-unique.lua" unique
 make_post_script "$work/eicar.com" "$work/post-eicar.lua"
 
 run_wrk() {  # label wrk-args...: prints "label req/s p50 p99"
@@ -118,14 +127,16 @@ while True:
     time.sleep(0.5)
 PY
   kill $seeder 2> /dev/null; wait $seeder 2> /dev/null || true
-  run_wrk "$backend: scan 20 KB clean document" -t2 -c16 -d"$duration" "${auth[@]}" \
-    -s "$work/post-document.lua" "$base/api/v1/scan?name=document.txt"
+  run_wrk "$backend: scan 20 KB document, same bytes (verdict cache)" -t2 -c16 -d"$duration" \
+    "${auth[@]}" -s "$work/post-document.lua" "$base/api/v1/scan?name=document.txt"
+  run_wrk "$backend: scan 20 KB document, unique bytes (full scan)" -t2 -c16 -d"$duration" \
+    "${auth[@]}" -s "$work/post-unique.lua" "$base/api/v1/scan?name=document.txt"
   run_wrk "$backend: scan EICAR (event + sealed quarantine)" -t2 -c16 -d"$duration" "${auth[@]}" \
     -s "$work/post-eicar.lua" "$base/api/v1/scan?name=eicar.com"
   run_wrk "$backend: events query, 100 per page" -t2 -c16 -d"$duration" "${auth[@]}" \
     "$base/api/v1/events?limit=100&after=5000"
   # Health while scans saturate the workers.
-  wrk -t1 -c32 -d"$duration" "${auth[@]}" -s "$work/post-document.lua" \
+  wrk -t1 -c32 -d"$duration" "${auth[@]}" -s "$work/post-unique.lua" \
     "$base/api/v1/scan?name=document.txt" > /dev/null 2>&1 &
   loader=$!
   sleep 1
