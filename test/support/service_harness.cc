@@ -53,6 +53,10 @@ Result<std::unique_ptr<ServiceHarness>> ServiceHarness::Start(const Options& opt
   h->config_.clamav_db = "";  // the test signature set only: fast and deterministic
   h->config_.signature_dirs = {std::string(BULWARK_SOURCE_DIR) + "/rules/clamav"};
   h->config_.scan_threads = 2;
+  if (options.token_rate_per_second > 0) {
+    h->config_.token_rate_per_second = options.token_rate_per_second;
+    h->config_.token_burst = options.token_burst;
+  }
   h->config_.quarantine_s3_endpoint = options.s3_endpoint;
   h->config_.quarantine_s3_bucket = options.s3_bucket;
   h->config_.quarantine_s3_access_key = options.s3_access_key;

@@ -44,6 +44,8 @@ class ServiceHarness {
     // Shared data directory (two harnesses on one directory test site ownership).
     std::string data_dir;
     std::string database_url;  // overrides the backend's fresh database
+    // Rate limits per token (the site default when 0).
+    double token_rate_per_second = 0, token_burst = 0;
     // Quarantine on S3-compatible storage instead of the data directory.
     std::string s3_endpoint, s3_bucket, s3_access_key, s3_secret_key;
   };
