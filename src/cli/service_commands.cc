@@ -117,6 +117,7 @@ int RunServe(const ServeOptions& options) {
   server_options.max_body_bytes = config->max_request_bytes;
   server_options.worker_threads = config->scan_threads;
   server_options.metrics = &(*site)->metrics();
+  server_options.access_log = config->access_log;
   auto router = service::BuildApiRouter(**site);
   Result<std::unique_ptr<http::HttpsServer>> server =
       http::HttpsServer::Create(server_options, router);

@@ -78,6 +78,9 @@ struct ServerOptions {
   // {route,method,status}, bulwark_http_request_duration_seconds{route},
   // bulwark_http_queue_depth, bulwark_http_rejected_total and bulwark_http_connections.
   Metrics* metrics = nullptr;
+  // One JSON line per answered request on stderr: time, method, route pattern (never the
+  // raw path or query, which may carry ids or addresses), status, duration, client address.
+  bool access_log = false;
 };
 
 class Router;

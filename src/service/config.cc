@@ -222,8 +222,8 @@ Status ReadSections(const toml::table& root, ServiceConfig& c) {
     return s.String("server_name", c.syslog_server_name);
   }));
   return WithSection(root, "log", [&](const Section& s) {
-    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"format"}));
-    return s.String("format", c.log_format);
+    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"access"}));
+    return s.Boolean("access", c.access_log);
   });
 }
 
@@ -262,9 +262,6 @@ Status ValidateConfig(const ServiceConfig& c) {
   }
   if (!c.quarantine_s3_endpoint.empty() && c.quarantine_s3_bucket.empty()) {
     return InvalidArgumentError("configuration: quarantine.s3_endpoint needs quarantine.s3_bucket");
-  }
-  if (c.log_format != "json" && c.log_format != "text") {
-    return InvalidArgumentError("configuration: log.format must be \"json\" or \"text\"");
   }
   if (c.database_url.rfind("sqlite:", 0) != 0 && c.database_url.rfind("postgres://", 0) != 0 &&
       c.database_url.rfind("postgresql://", 0) != 0) {

@@ -67,8 +67,8 @@ struct ServiceConfig {
   double tenant_rate_per_second = 200;
   double tenant_burst = 400;
   bool require_mfa = true;  // console logins need TOTP once enrolled; enrolment forced
-  // Log format: "json" (structured, never content) or "text".
-  std::string log_format = "json";
+  // Logs are JSON lines on stderr, never content.
+  bool access_log = true;  // one JSON line per request (route pattern, status, duration)
 };
 
 // The embedded default for `data_dir` (made absolute): SQLite, self-signed certificate,

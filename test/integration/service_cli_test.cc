@@ -166,7 +166,12 @@ TEST_F(ServiceCliTest, ServeStartsPrintsWhereToReachItAndStopsOnSigterm) {
   waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_NE(ReadAll(err).find("\"msg\":\"stopped\""), std::string::npos);
+  std::string log = ReadAll(err);
+  EXPECT_NE(log.find("\"msg\":\"stopped\""), std::string::npos);
+  EXPECT_NE(log.find("\"msg\":\"request\",\"method\":\"GET\",\"route\":\"/healthz\","
+                     "\"status\":200"),
+            std::string::npos)
+      << log;
 
   // A second start keeps the administrator and prints no password.
   CommandResult again = Bulwark("tenant list --data " + Data());
