@@ -16,6 +16,8 @@
 #include <mutex>
 #include <optional>
 
+#include "bulwark/common/text.h"
+
 namespace bulwark::http {
 namespace {
 
@@ -28,14 +30,6 @@ using Clock = std::chrono::steady_clock;
 
 std::string_view ToStd(beast::string_view text) { return {text.data(), text.size()}; }
 beast::string_view ToBeast(std::string_view text) { return {text.data(), text.size()}; }
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 bool IsToken(std::string_view name) {
   if (name.empty()) return false;
@@ -58,7 +52,7 @@ struct Url {
 
 Result<Url> ParseUrl(std::string_view text) {
   Url url;
-  std::string lower = Lower(text.substr(0, 8));
+  std::string lower = AsciiLower(text.substr(0, 8));
   if (lower.starts_with("https://")) {
     url.tls = true;
     text.remove_prefix(8);
@@ -247,7 +241,7 @@ struct Client::Impl {
     ClientResponse response;
     response.status = static_cast<int>(message.result_int());
     for (const auto& field : message) {
-      response.headers.emplace(Lower(ToStd(field.name_string())),
+      response.headers.emplace(AsciiLower(ToStd(field.name_string())),
                                std::string(ToStd(field.value())));
     }
     response.body = std::move(message.body());
@@ -275,7 +269,7 @@ struct Client::Impl {
           value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
         return InvalidArgumentError("bad request header " + name);
       }
-      std::string lower = Lower(name);
+      std::string lower = AsciiLower(name);
       if (lower == "content-length" || lower == "transfer-encoding") continue;
       if (lower == "host") {
         request.set(bhttp::field::host, value);

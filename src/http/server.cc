@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "bulwark/common/text.h"
 #include "http/metrics.h"
 #include "http/url.h"
 #include "http/worker_pool.h"
@@ -67,14 +68,6 @@ std::string HttpDate() {
 }
 
 std::string_view ToStd(beast::string_view text) { return {text.data(), text.size()}; }
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 bool IsToken(std::string_view name) {
   if (name.empty()) return false;
@@ -124,7 +117,7 @@ bhttp::response<bhttp::string_body> BuildResponse(Response response, const Serve
   }
   for (const auto& [name, value] : response.headers) {
     if (!IsToken(name) || !IsSafeValue(value)) continue;
-    std::string lower = Lower(name);
+    std::string lower = AsciiLower(name);
     if (lower == "content-length" || lower == "transfer-encoding" || lower == "connection" ||
         lower == "server" || lower == "date" || lower == "content-type") {
       continue;
@@ -376,7 +369,7 @@ void Session::Process() {
   request.method = std::string(ToStd(message.method_string()));
   request.target = std::string(ToStd(message.target()));
   for (const auto& field : message) {
-    request.headers.emplace(Lower(ToStd(field.name_string())), std::string(ToStd(field.value())));
+    request.headers.emplace(AsciiLower(ToStd(field.name_string())), std::string(ToStd(field.value())));
   }
   request.remote_address = remote_address_;
   After after = message.keep_alive() ? After::kKeepAlive : After::kClose;

@@ -1,5 +1,6 @@
 // Console login: password (Argon2id) + TOTP, server-side sessions in Secure/HttpOnly/
 // SameSite=Strict cookies, CSRF token for unsafe methods, throttling and lock-out.
+#include "bulwark/common/text.h"
 #include "security/credentials.h"
 #include "service/api_routes.h"
 #include "service/api_support.h"
@@ -11,11 +12,6 @@ constexpr std::string_view kLoginFailed =
     "wrong email, password or code, or too many failures: try again later";
 
 http::Response LoginFailed() { return http::Response::Error(401, "login_failed", kLoginFailed); }
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string SessionCookie(const std::string& value, std::int64_t max_age) {
   return std::string(kSessionCookie) + "=" + value +
@@ -43,7 +39,7 @@ http::Response Login(Site& site, const http::Request& request) {
       !ReadString(*body, "totp", code, false, error)) {
     return error;
   }
-  email = Lower(email);
+  email = AsciiLower(email);
   for (const std::string& key : {"login:" + email, "ip:" + request.remote_address}) {
     auto decision = site.login_limiter().Take(key);
     if (!decision.allowed) {

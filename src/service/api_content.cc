@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "bulwark/common/text.h"
 #include "bulwark/content/blob.h"
 #include "crypto/sha256.h"
 #include "service/api_routes.h"
@@ -12,25 +13,6 @@
 
 namespace bulwark::service::api {
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-std::vector<std::string> SplitComma(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    std::size_t end = s.find(',', start);
-    std::string item = s.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (!item.empty()) out.push_back(item);
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return out;
-}
 
 json FindingsToJson(const std::vector<engine::Finding>& findings) {
   json out = json::array();
@@ -138,7 +120,7 @@ http::Response Scan(Site& site, const http::Request& request, const http::PathPa
   std::string_view data = request.body;
   std::string name = request.Query("name");
   std::string content_type = request.Header("content-type");
-  if (Lower(content_type).rfind("multipart/", 0) == 0) {
+  if (AsciiLower(content_type).rfind("multipart/", 0) == 0) {
     Result<std::string> boundary = MultipartBoundary(content_type);
     if (!boundary.ok()) return ErrorResponse(boundary.status());
     Result<FormFile> file = FirstFormFile(request.body, *boundary);
@@ -146,13 +128,13 @@ http::Response Scan(Site& site, const http::Request& request, const http::PathPa
     data = file->data;
     if (name.empty()) name = file->filename;
   }
-  std::string sender = Lower(request.Query("sender"));
-  std::string recipients = Lower(request.Query("recipients"));
+  std::string sender = AsciiLower(request.Query("sender"));
+  std::string recipients = AsciiLower(request.Query("recipients"));
   ScanSubject subject;
-  subject.service = request.Query("service").empty() ? "api" : Lower(request.Query("service"));
-  subject.user = Lower(request.Query("user"));
-  if (subject.user.empty() && !recipients.empty()) subject.user = SplitComma(recipients).front();
-  subject.groups = SplitComma(request.Query("groups"));
+  subject.service = request.Query("service").empty() ? "api" : AsciiLower(request.Query("service"));
+  subject.user = AsciiLower(request.Query("user"));
+  if (subject.user.empty() && !recipients.empty()) subject.user = SplitList(recipients).front();
+  subject.groups = SplitList(request.Query("groups"));
 
   Result<std::vector<storage::ListEntry>> entries = site.store().ListEntries(tenant_id);
   if (!entries.ok()) return ErrorResponse(entries.status());
@@ -470,7 +452,7 @@ bool ReadListEntry(const http::Request& request, storage::ListEntry& entry,
       return false;
     }
   }
-  if (entry.kind != "url") entry.value = Lower(entry.value);
+  if (entry.kind != "url") entry.value = AsciiLower(entry.value);
   if (entry.disposition != "allow" && entry.disposition != "block") {
     error = http::Response::Error(400, "invalid_request", "disposition must be allow or block");
     return false;

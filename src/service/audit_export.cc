@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "bulwark/common/text.h"
+
 namespace bulwark::service {
 namespace {
 
@@ -41,21 +43,6 @@ int EventSeverity(const std::string& verdict) {
   if (verdict == "malicious") return 4;  // warning
   if (verdict == "clean") return 6;      // informational
   return 5;                              // notice: suspicious, policy, unscannable, other
-}
-
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    std::size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    std::string item = text.substr(start, comma - start);
-    std::size_t first = item.find_first_not_of(' ');
-    std::size_t last = item.find_last_not_of(' ');
-    if (first != std::string::npos) out.push_back(item.substr(first, last - first + 1));
-    start = comma + 1;
-  }
-  return out;
 }
 
 }  // namespace

@@ -4,18 +4,13 @@
 #include <cctype>
 #include <optional>
 
+#include "bulwark/common/text.h"
+
 namespace bulwark::service {
 namespace {
 
 constexpr std::size_t kMaxBoundary = 70;  // RFC 2046
 constexpr std::size_t kMaxPartHeaders = 8192;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -27,7 +22,7 @@ std::string_view Trim(std::string_view s) {
 
 // The value of `name=` in a header's parameters (quoted or token), if present.
 std::optional<std::string> Parameter(std::string_view header, std::string_view name) {
-  std::string lower = Lower(header);
+  std::string lower = AsciiLower(header);
   std::size_t pos = 0;
   while ((pos = lower.find(name, pos)) != std::string::npos) {
     bool starts = pos == 0 || lower[pos - 1] == ';' || lower[pos - 1] == ' ' ||
@@ -60,7 +55,7 @@ std::optional<std::string> Parameter(std::string_view header, std::string_view n
 }  // namespace
 
 Result<std::string> MultipartBoundary(std::string_view content_type) {
-  if (Lower(Trim(content_type.substr(0, content_type.find(';')))) != "multipart/form-data") {
+  if (AsciiLower(Trim(content_type.substr(0, content_type.find(';')))) != "multipart/form-data") {
     return InvalidArgumentError("not multipart/form-data");
   }
   std::optional<std::string> boundary = Parameter(content_type, "boundary");
@@ -101,7 +96,7 @@ Result<FormFile> FirstFormFile(std::string_view body, std::string_view boundary)
                                                               : end - start);
       std::size_t colon = line.find(':');
       if (colon != std::string_view::npos &&
-          Lower(Trim(line.substr(0, colon))) == "content-disposition") {
+          AsciiLower(Trim(line.substr(0, colon))) == "content-disposition") {
         std::string_view value = line.substr(colon + 1);
         part.field = Parameter(value, "name").value_or("");
         part.filename = Parameter(value, "filename").value_or("");

@@ -1,8 +1,11 @@
 #pragma once
-// Small byte-level text helpers shared by parsers: hexadecimal digits and UTF-8 encoding.
+// Small byte-level text helpers shared by parsers: hexadecimal digits, UTF-8 encoding, ASCII
+// case folding and comma-separated lists.
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace bulwark {
 
@@ -34,6 +37,31 @@ inline void AppendUtf8(std::string& out, std::uint32_t code_point) {
     out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
     out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
   }
+}
+
+// `text` with ASCII A-Z lower-cased; every other byte unchanged (header names, addresses).
+inline std::string AsciiLower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// The items of a comma-separated list, spaces around each trimmed, empty items dropped.
+inline std::vector<std::string> SplitList(std::string_view text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    std::string_view item = text.substr(start, comma - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) items.emplace_back(item);
+    start = comma + 1;
+  }
+  return items;
 }
 
 }  // namespace bulwark
