@@ -81,7 +81,10 @@ for fuzzer in build-asan/fuzz/*_fuzz; do
   if "$fuzzer" -max_total_time="$fuzz_seconds" -rss_limit_mb=4096 -timeout=30 \
       -artifact_prefix=fuzz-artifacts/"$name"- "$work" > "fuzz-artifacts/$name.log" 2>&1; then
     total_passed=$((total_passed + 1))
-    summary+=("fuzz $name: ok ($(grep -oE '#[0-9]+' "fuzz-artifacts/$name.log" | tail -1 | tr -d '#') runs)")
+    # libFuzzer's last line says "Done N runs in S second(s)" (dictionary entries printed
+    # before it may contain "#<digits>", so that is not a safe pattern).
+    runs=$(grep -oE 'Done [0-9]+ runs' "fuzz-artifacts/$name.log" | grep -oE '[0-9]+' | tail -1 || true)
+    summary+=("fuzz $name: ok (${runs:-?} runs)")
   else
     total_failed=$((total_failed + 1))
     status=1
