@@ -36,18 +36,6 @@ struct WipedBytes {
   ~WipedBytes() { sodium_memzero(bytes.data(), bytes.size()); }
 };
 
-// A std::string wiped when it goes out of scope.
-struct WipedString {
-  std::string value;
-  WipedString() = default;
-  explicit WipedString(std::string v) : value(std::move(v)) {}
-  WipedString(const WipedString&) = delete;
-  WipedString& operator=(const WipedString&) = delete;
-  ~WipedString() {
-    if (!value.empty()) sodium_memzero(value.data(), value.size());
-  }
-};
-
 int Base32Value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a';
@@ -249,7 +237,7 @@ Result<std::string> TotpCode(std::string_view base32_secret, std::int64_t unix_t
   if (!decoded.has_value() || decoded->empty()) {
     return InvalidArgumentError("TOTP secret is not base32");
   }
-  WipedString key(std::move(*decoded));
+  internal::WipedString key(std::move(*decoded));
   const auto step = static_cast<std::uint64_t>(unix_time / params.period_seconds);
   return Hotp(key.value, step, params.digits);
 }
@@ -264,7 +252,7 @@ std::optional<std::int64_t> VerifyTotp(std::string_view base32_secret, std::stri
   }
   std::optional<std::string> decoded = Base32Decode(base32_secret);
   if (!decoded.has_value() || decoded->empty()) return std::nullopt;
-  WipedString key(std::move(*decoded));
+  internal::WipedString key(std::move(*decoded));
 
   const std::int64_t current = unix_time / params.period_seconds;
   if (current > std::numeric_limits<std::int64_t>::max() - params.allowed_drift_steps) {
@@ -278,7 +266,7 @@ std::optional<std::int64_t> VerifyTotp(std::string_view base32_secret, std::stri
     if (step < 0) continue;
     Result<std::string> expected = Hotp(key.value, static_cast<std::uint64_t>(step), params.digits);
     if (!expected.ok()) return std::nullopt;
-    WipedString expected_code(std::move(expected).value());
+    internal::WipedString expected_code(std::move(expected).value());
     if (ConstantTimeEquals(expected_code.value, code) && step > last_used_step) matched = step;
   }
   return matched;
@@ -307,7 +295,7 @@ std::string TotpProvisioningUri(std::string_view issuer, std::string_view accoun
 }
 
 std::string NewTokenSecret(std::string_view site_id) {
-  WipedString random(RandomHex(kTokenRandomBytes));
+  internal::WipedString random(RandomHex(kTokenRandomBytes));
   std::string secret;
   secret.reserve(kTokenPrefix.size() + site_id.size() + 1 + random.value.size());
   secret += kTokenPrefix;

@@ -40,18 +40,6 @@ struct CipherCtxDeleter {
 };
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter>;
 
-// A std::string wiped when it goes out of scope.
-struct WipedString {
-  std::string value;
-  WipedString() = default;
-  explicit WipedString(std::string v) : value(std::move(v)) {}
-  WipedString(const WipedString&) = delete;
-  WipedString& operator=(const WipedString&) = delete;
-  ~WipedString() {
-    if (!value.empty()) OPENSSL_cleanse(value.data(), value.size());
-  }
-};
-
 const unsigned char* Bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
@@ -197,7 +185,7 @@ Result<Key> LoadKekFile(const std::string& path) {
     return PermissionDeniedError("KEK file " + path + " is accessible by group or others (mode " +
                                  mode + "); run: chmod 600 " + path);
   }
-  WipedString content;
+  internal::WipedString content;
   content.value.resize(kMaxKekFileBytes + 1);
   std::size_t size = 0;
   while (size < content.value.size()) {
@@ -246,7 +234,7 @@ Result<Key> CreateKekFile(const std::string& path) {
     return internal::ErrnoStatus(errno, "cannot create KEK file", path);
   }
   Key key = Key::Random();
-  WipedString hex;
+  internal::WipedString hex;
   hex.value.reserve(2 * Key::kSize + 1);
   static constexpr char kHex[] = "0123456789abcdef";
   for (std::uint8_t b : key.bytes()) {
@@ -354,7 +342,7 @@ Result<Key> UnwrapKey(const Key& kek, std::string_view wrapped, std::string_view
   std::optional<std::string> sealed = Base64Decode(wrapped);
   if (!sealed.has_value()) return InvalidArgumentError("wrapped key is not base64");
   BULWARK_ASSIGN_OR_RETURN(std::string opened, Open(kek, *sealed, DekAad(tenant_id)));
-  WipedString plain(std::move(opened));
+  internal::WipedString plain(std::move(opened));
   if (plain.value.size() != Key::kSize) {
     return InvalidArgumentError("wrapped data is not a 256-bit key");
   }

@@ -143,4 +143,8 @@ Status ValidateObjectKey(std::string_view key) {
   return OkStatus();
 }
 
+WipedString::~WipedString() {
+  if (!value.empty()) sodium_memzero(value.data(), value.size());
+}
+
 }  // namespace bulwark::security::internal

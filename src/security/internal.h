@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "bulwark/common/status.h"
 
@@ -52,6 +53,16 @@ Status SyncDirectory(const std::string& dir);
 
 // The directory part of `path` ("." when there is none; "/" for "/x").
 std::string DirName(const std::string& path);
+
+// A std::string holding a secret, wiped (sodium_memzero) when it goes out of scope.
+struct WipedString {
+  std::string value;
+  WipedString() = default;
+  explicit WipedString(std::string v) : value(std::move(v)) {}
+  WipedString(const WipedString&) = delete;
+  WipedString& operator=(const WipedString&) = delete;
+  ~WipedString();
+};
 
 // The object key rules of ObjectStore (object_store.h), shared by every store so that a key
 // valid for one backend is valid for all: kInvalidArgument with the rule broken.
