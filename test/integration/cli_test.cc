@@ -17,18 +17,9 @@ using testing::Eicar;
 using testing::MakeArchive;
 using testing::MakeMail;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadAll(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
+using testing::CommandResult;
+using testing::ReadAll;
+using testing::RunShell;
 
 class CliTest : public ::testing::Test {
  protected:
@@ -38,15 +29,8 @@ class CliTest : public ::testing::Test {
                           "' HOME='" + work_.path().string() + "' '" + BULWARK_BINARY + "' " +
                           args + " --no-system-clamav" +
                           (args.find("--progress") == std::string::npos ? " --progress never" : "") +
-                          " < '" + stdin_file +
-                          "' > '" + (out_dir_.path() / "out").string() + "' 2> '" +
-                          (out_dir_.path() / "err").string() + "'";
-    int status = std::system(command.c_str());
-    CommandResult run;
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    run.out = ReadAll(out_dir_.path() / "out");
-    run.err = ReadAll(out_dir_.path() / "err");
-    return run;
+                          " < '" + stdin_file + "'";
+    return RunShell(command, out_dir_.path());
   }
 
   void SetUp() override {

@@ -20,33 +20,15 @@
 namespace bulwark {
 namespace {
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadAll(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
+using testing::CommandResult;
+using testing::ReadAll;
 
 class ServiceCliTest : public ::testing::Test {
  protected:
   std::string Data() const { return (dir_.path() / "data").string(); }
 
   CommandResult Bulwark(const std::string& args) {
-    std::string out = (dir_.path() / "out").string(), err = (dir_.path() / "err").string();
-    std::string command = std::string("'") + BULWARK_BINARY + "' " + args + " > '" + out +
-                          "' 2> '" + err + "'";
-    int status = std::system(command.c_str());
-    CommandResult run;
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    run.out = ReadAll(out);
-    run.err = ReadAll(err);
-    return run;
+    return testing::RunShell(std::string("'") + BULWARK_BINARY + "' " + args, dir_.path());
   }
 
   testing::ScratchDir dir_;

@@ -3,9 +3,12 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 
 namespace bulwark::testing {
@@ -172,6 +175,24 @@ std::filesystem::path CorpusDir() {
   std::filesystem::path dir = BULWARK_CORPUS_DIR;
   std::error_code ec;
   return std::filesystem::is_directory(dir, ec) ? dir : std::filesystem::path();
+}
+
+std::string ReadAll(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+CommandResult RunShell(const std::string& command, const std::filesystem::path& capture_dir) {
+  std::filesystem::path out = capture_dir / "out", err = capture_dir / "err";
+  std::string redirected = command + " > '" + out.string() + "' 2> '" + err.string() + "'";
+  int status = std::system(redirected.c_str());
+  CommandResult run;
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.out = ReadAll(out);
+  run.err = ReadAll(err);
+  return run;
 }
 
 }  // namespace bulwark::testing

@@ -53,6 +53,19 @@ class CollectingChildSink : public engine::ChildSink {
 };
 
 // A unique directory under the system temp dir, removed with everything in it.
+// The whole content of a file ("" when it cannot be read).
+std::string ReadAll(const std::filesystem::path& path);
+
+// What a command run through the shell did.
+struct CommandResult {
+  int exit_code = -1;  // -1 when it did not exit normally
+  std::string out;
+  std::string err;
+};
+// Runs `command` with /bin/sh, its standard output and error captured in files under
+// `capture_dir` (overwritten on each call).
+CommandResult RunShell(const std::string& command, const std::filesystem::path& capture_dir);
+
 class ScratchDir {
  public:
   ScratchDir();
