@@ -13,32 +13,6 @@ namespace bulwark::security::internal {
 
 bool SodiumReady() { return sodium_init() >= 0; }
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = other.Release();
-  }
-  return *this;
-}
-
-UniqueFd::~UniqueFd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-int UniqueFd::Release() {
-  int fd = fd_;
-  fd_ = -1;
-  return fd;
-}
-
-Status UniqueFd::Close() {
-  if (fd_ < 0) return OkStatus();
-  int fd = Release();
-  // Linux closes the descriptor even when close() reports EINTR: never retry.
-  if (::close(fd) != 0 && errno != EINTR) return ErrnoStatus(errno, "close", "");
-  return OkStatus();
-}
-
 Status ErrnoStatus(int err, std::string_view what, std::string_view path) {
   std::string message(what);
   if (!path.empty()) {

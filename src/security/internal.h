@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "bulwark/common/status.h"
+#include "bulwark/common/unique_fd.h"
 
 namespace bulwark::security::internal {
 
@@ -15,26 +16,7 @@ namespace bulwark::security::internal {
 // randombytes functions still work then (libsodium aborts if the OS has no entropy).
 bool SodiumReady();
 
-// An owned file descriptor, closed on destruction. -1 means none.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(other.Release()) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd();
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int Release();
-  // close(2) with its result (for files whose last write must be checked).
-  Status Close();
-
- private:
-  int fd_ = -1;
-};
+using ::bulwark::UniqueFd;
 
 // A Status for a failed system call: "`what` `path`: strerror(err)". ENOENT becomes
 // kNotFound, EEXIST kAlreadyExists, EACCES/EPERM kPermissionDenied, ENOSPC/EDQUOT/ENOMEM

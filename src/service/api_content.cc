@@ -4,109 +4,15 @@
 #include <chrono>
 
 #include "bulwark/common/text.h"
-#include "bulwark/content/blob.h"
 #include "crypto/sha256.h"
 #include "service/api_routes.h"
 #include "service/api_support.h"
+#include "service/content_scan.h"
 #include "service/multipart.h"
 #include "service/tenant_policy.h"
 
 namespace bulwark::service::api {
 namespace {
-
-json FindingsToJson(const std::vector<engine::Finding>& findings) {
-  json out = json::array();
-  for (const auto& f : findings) {
-    json finding = {{"detector", f.detector},
-                    {"name", f.name},
-                    {"category", engine::CategoryName(f.category)},
-                    {"severity", engine::SeverityName(f.severity)},
-                    {"protection", ProtectionOf(f)},
-                    {"path", f.path.ToString()}};
-    if (!f.detail.empty()) finding["detail"] = f.detail;  // metadata and masked samples only
-    if (f.reason != engine::UnscannableReason::kNone) {
-      finding["reason"] = engine::UnscannableReasonName(f.reason);
-    }
-    out.push_back(std::move(finding));
-  }
-  return out;
-}
-
-// The protection of the most severe finding names the event's threat type.
-std::string ThreatType(const std::vector<engine::Finding>& findings) {
-  auto rank = [](engine::Category c) {
-    switch (c) {
-      case engine::Category::kMalware: return 3;
-      case engine::Category::kSuspicious: return 2;
-      case engine::Category::kPolicy: return 1;
-      case engine::Category::kUnscannable: return 0;
-    }
-    return 0;
-  };
-  const engine::Finding* worst = nullptr;
-  for (const auto& f : findings) {
-    if (worst == nullptr || rank(f.category) > rank(worst->category)) worst = &f;
-  }
-  return worst == nullptr ? "" : std::string(ProtectionOf(*worst));
-}
-
-std::string Detectors(const std::vector<engine::Finding>& findings) {
-  std::vector<std::string> names;
-  for (const auto& f : findings) {
-    if (std::find(names.begin(), names.end(), f.detector) == names.end()) {
-      names.push_back(f.detector);
-    }
-  }
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
-  return out;
-}
-
-std::string DomainOf(const std::string& address) {
-  std::size_t at = address.rfind('@');
-  return at == std::string::npos ? "" : address.substr(at + 1);
-}
-
-// What the tenant's lists say about this object and sender.
-struct ListVerdict {
-  bool allowed = false;
-  std::vector<engine::Finding> blocked;  // one finding per matching block entry
-};
-
-ListVerdict CheckLists(const std::vector<storage::ListEntry>& entries, const std::string& sha256,
-                       const std::string& sender) {
-  ListVerdict verdict;
-  std::string domain = DomainOf(sender);
-  for (const auto& e : entries) {
-    bool match = (e.kind == "sha256" && e.value == sha256) ||
-                 (e.kind == "sender" && !sender.empty() && e.value == sender) ||
-                 (e.kind == "domain" && !domain.empty() &&
-                  (domain == e.value ||
-                   (domain.size() > e.value.size() &&
-                    domain.compare(domain.size() - e.value.size(), e.value.size(), e.value) == 0 &&
-                    domain[domain.size() - e.value.size() - 1] == '.')));
-    if (!match) continue;
-    if (e.disposition == "allow") {
-      verdict.allowed = true;
-    } else {
-      engine::Finding f;
-      f.detector = "lists";
-      f.name = "BlockList." + e.kind;
-      f.category = engine::Category::kMalware;
-      f.severity = engine::Severity::kHigh;
-      f.detail = "on the tenant's block list (" + e.kind + ")";
-      verdict.blocked.push_back(std::move(f));
-    }
-  }
-  return verdict;
-}
-
-Result<TenantPolicy> LoadPolicy(Site& site, const std::string& tenant_id) {
-  BULWARK_ASSIGN_OR_RETURN(std::optional<storage::PolicyVersion> current,
-                           site.store().CurrentPolicy(tenant_id));
-  if (!current) return DefaultTenantPolicy();
-  return ParseTenantPolicy(current->body_json);
-}
 
 // POST /api/v1/scan: raw body or multipart/form-data; ?name= &sender= &recipients= &user=
 // &groups= &service=. The content is scanned in memory and discarded; only the quarantine
@@ -115,7 +21,6 @@ http::Response Scan(Site& site, const http::Request& request, const http::PathPa
   Caller caller = Authorize(site, request, Permission::kScan);
   if (!caller.ok()) return caller.error;
   const std::string& tenant_id = caller.principal->tenant_id;
-  auto started = std::chrono::steady_clock::now();
 
   std::string_view data = request.body;
   std::string name = request.Query("name");
@@ -136,78 +41,28 @@ http::Response Scan(Site& site, const http::Request& request, const http::PathPa
   if (subject.user.empty() && !recipients.empty()) subject.user = SplitList(recipients).front();
   subject.groups = SplitList(request.Query("groups"));
 
-  Result<std::vector<storage::ListEntry>> entries = site.store().ListEntries(tenant_id);
-  if (!entries.ok()) return ErrorResponse(entries.status());
-  Result<TenantPolicy> policy = LoadPolicy(site, tenant_id);
-  if (!policy.ok()) return ErrorResponse(policy.status());
-
-  std::string sha256 = crypto::ToHex(crypto::Sha256(data));
-  ListVerdict listed = CheckLists(*entries, sha256, sender);
-  engine::ScanReport report;
-  if (listed.allowed && listed.blocked.empty()) {
-    report.name = name;
-    report.sha256 = sha256;
-    report.size = data.size();
-  } else {
-    content::Object object;
-    object.info.name = name;
-    object.data = content::Blob::Copy(data);
-    report = site.engine().Scan(std::move(object));
-    for (auto& f : listed.blocked) report.findings.push_back(std::move(f));
-    report.verdict = policy::DecideVerdict(report.findings);
-  }
-  Decision decision = Decide(*policy, report, subject);
-
+  ContentScanRequest scan{tenant_id, data, name, sender, recipients, subject};
+  Result<ContentScanOutcome> outcome = ScanContent(site, scan);
+  if (!outcome.ok()) return ErrorResponse(outcome.status());
+  const engine::ScanReport& report = outcome->report;
+  const Decision& decision = outcome->decision;
   json out = {{"name", name},
               {"sha256", report.sha256},
               {"size", report.size},
               {"type", report.type.mime},
               {"verdict", policy::VerdictKindName(report.verdict.kind)},
               {"reason", report.verdict.reason},
-              {"allowed_by_list", listed.allowed && listed.blocked.empty()},
+              {"allowed_by_list", outcome->allowed_by_list},
               {"findings", FindingsToJson(report.findings)},
-              {"action", report.verdict.IsDetection() ? ActionName(decision.action) : "none"},
+              {"action", outcome->detection() ? ActionName(decision.action) : "none"},
               {"protections", decision.protections}};
-  if (report.verdict.IsDetection()) {
+  if (outcome->detection()) {
     out["intended_action"] = ActionName(decision.intended);
     out["monitor"] = decision.monitor;
     out["rule"] = decision.rule;
-    storage::Event event;
-    event.tenant_id = tenant_id;
-    event.time = Site::Now();
-    event.service = subject.service;
-    event.object_name = name;
-    event.sender = sender;
-    event.recipients = recipients;
-    event.owner = subject.user;
-    event.sha256 = report.sha256;
-    event.verdict = std::string(policy::VerdictKindName(report.verdict.kind));
-    event.threat_type = ThreatType(report.findings);
-    event.detectors = Detectors(report.findings);
-    event.action = decision.monitor ? "logged (monitor: " + std::string(ActionName(decision.intended)) + ")"
-                                    : std::string(ActionName(decision.action));
-    event.findings_json = out["findings"].dump();
-    Result<std::int64_t> seq = site.store().AppendEvent(event);
-    if (!seq.ok()) return ErrorResponse(seq.status());
-    out["event_seq"] = *seq;
-    if (decision.action == Action::kQuarantine) {
-      QuarantineVault::HoldRequest hold{tenant_id, *seq, name, report.sha256,
-                                        site.config().quarantine_retention_days};
-      Result<storage::QuarantineItem> item = site.quarantine().Hold(hold, data, Site::Now());
-      if (!item.ok()) return ErrorResponse(item.status());
-      out["quarantine_id"] = item->id;
-    }
+    if (outcome->event_seq) out["event_seq"] = *outcome->event_seq;
+    if (outcome->quarantine_id) out["quarantine_id"] = *outcome->quarantine_id;
   }
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  site.metrics()
-      .GetCounter("bulwark_scans_total", "Objects scanned through the API, by verdict",
-                  {{"verdict", std::string(policy::VerdictKindName(report.verdict.kind))}})
-      .Increment();
-  site.metrics()
-      .GetHistogram("bulwark_scan_duration_seconds", "Scan API time per object in seconds",
-                    http::LatencyBuckets())
-      .Observe(seconds);
   return http::Response::Json(200, out.dump());
 }
 

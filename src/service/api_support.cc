@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "security/credentials.h"
+#include "service/token_auth.h"
 
 namespace bulwark::service::api {
 namespace {
@@ -42,37 +43,17 @@ std::optional<http::Response> CheckTenant(Site& site, const std::string& tenant_
 }
 
 Caller FromToken(Site& site, std::string_view secret) {
-  std::optional<std::string> token_site = security::TokenSite(secret);
-  if (!token_site) return Deny(Unauthorized("credentials are not valid"));
-  if (*token_site != site.config().site.id) {
-    return Deny(Unauthorized("this token belongs to another site"));
+  TokenAuthentication checked = AuthenticateToken(site, secret);
+  switch (checked.failure) {
+    case TokenAuthentication::Failure::kNone: break;
+    case TokenAuthentication::Failure::kInvalid: return Deny(Unauthorized(checked.message));
+    case TokenAuthentication::Failure::kTenantDisabled:
+      return Deny(http::Response::Error(403, "tenant_disabled", checked.message));
+    case TokenAuthentication::Failure::kRateLimited:
+      return Deny(TooManyRequests(checked.retry_after));
   }
-  Result<storage::ApiToken> token =
-      site.store().FindTokenBySecretHash(security::TokenSecretHash(secret));
-  if (!token.ok()) return Deny(Unauthorized("credentials are not valid"));
-  std::int64_t now = Site::Now();
-  if (token->site_id != site.config().site.id) {
-    return Deny(Unauthorized("this token belongs to another site"));
-  }
-  if (token->revoked_at != 0) return Deny(Unauthorized("this token was revoked"));
-  if (token->expires_at != 0 && token->expires_at <= now) {
-    return Deny(Unauthorized("this token has expired"));
-  }
-  if (auto denied = CheckTenant(site, token->tenant_id)) return Deny(std::move(*denied));
-  auto limit = site.token_limiter().Take(token->id);
-  if (!limit.allowed) return Deny(TooManyRequests(limit.retry_after));
-  if (!token->tenant_id.empty()) {
-    auto tenant_limit = site.tenant_limiter().Take(token->tenant_id);
-    if (!tenant_limit.allowed) return Deny(TooManyRequests(tenant_limit.retry_after));
-  }
-  if (now - token->last_used_at > 60) (void)site.store().TouchToken(token->id, now);
   Caller caller;
-  Principal& p = caller.principal.emplace();
-  p.kind = Principal::Kind::kToken;
-  p.id = token->id;
-  p.tenant_id = token->tenant_id;
-  p.role = token->role;
-  p.scopes = token->scopes;
+  caller.principal = std::move(checked.principal);
   return caller;
 }
 

@@ -118,6 +118,14 @@ class Section {
   std::string name_;
 };
 
+// A whole number of seconds between 1 and a day.
+Status Seconds(const Section& s, std::string_view key, std::chrono::seconds& out) {
+  std::int64_t value = out.count();
+  BULWARK_RETURN_IF_ERROR(s.Integer(key, value, 1, 86400));
+  out = std::chrono::seconds(value);
+  return OkStatus();
+}
+
 // Calls `read` with the named sub-table when present.
 template <typename Read>
 Status WithSection(const toml::table& root, std::string_view name, Read read) {
@@ -134,7 +142,7 @@ Status WithSection(const toml::table& root, std::string_view name, Read read) {
 Status ReadSections(const toml::table& root, ServiceConfig& c) {
   BULWARK_RETURN_IF_ERROR(Section(root, "").CheckKeys(
       {"data_dir", "site", "database", "api", "tls", "keys", "quarantine", "sandbox", "engine",
-       "access", "log", "syslog"}));
+       "access", "log", "syslog", "clamd", "icap"}));
   BULWARK_RETURN_IF_ERROR(WithSection(root, "site", [&](const Section& s) {
     BULWARK_RETURN_IF_ERROR(s.CheckKeys({"id", "name", "region"}));
     BULWARK_RETURN_IF_ERROR(s.String("id", c.site.id));
@@ -221,6 +229,47 @@ Status ReadSections(const toml::table& root, ServiceConfig& c) {
     BULWARK_RETURN_IF_ERROR(s.String("ca_file", c.syslog_ca_file));
     return s.String("server_name", c.syslog_server_name);
   }));
+  BULWARK_RETURN_IF_ERROR(WithSection(root, "clamd", [&](const Section& s) {
+    ClamdConfig& d = c.clamd;
+    BULWARK_RETURN_IF_ERROR(s.CheckKeys(
+        {"enabled", "address", "port", "tcp", "unix_socket", "tenant", "tls", "tls_address",
+         "tls_port", "stream_max_length", "max_connections", "idle_timeout_seconds",
+         "read_timeout_seconds", "scan_directories", "allow_shutdown"}));
+    BULWARK_RETURN_IF_ERROR(s.Boolean("enabled", d.enabled));
+    BULWARK_RETURN_IF_ERROR(s.String("address", d.tcp.address));
+    BULWARK_RETURN_IF_ERROR(s.Integer("port", d.tcp.port, 0, 65535));
+    BULWARK_RETURN_IF_ERROR(s.Boolean("tcp", d.tcp_enabled));
+    BULWARK_RETURN_IF_ERROR(s.String("unix_socket", d.unix_socket));
+    BULWARK_RETURN_IF_ERROR(s.String("tenant", d.tenant));
+    BULWARK_RETURN_IF_ERROR(s.Boolean("tls", d.tls_enabled));
+    BULWARK_RETURN_IF_ERROR(s.String("tls_address", d.tls.address));
+    BULWARK_RETURN_IF_ERROR(s.Integer("tls_port", d.tls.port, 0, 65535));
+    BULWARK_RETURN_IF_ERROR(
+        s.Integer("stream_max_length", d.stream_max_length, 1, std::int64_t{4} << 30));
+    BULWARK_RETURN_IF_ERROR(s.Integer("max_connections", d.max_connections, 1, 10000));
+    BULWARK_RETURN_IF_ERROR(Seconds(s, "idle_timeout_seconds", d.idle_timeout));
+    BULWARK_RETURN_IF_ERROR(Seconds(s, "read_timeout_seconds", d.read_timeout));
+    BULWARK_RETURN_IF_ERROR(s.Strings("scan_directories", d.scan_directories));
+    return s.Boolean("allow_shutdown", d.allow_shutdown);
+  }));
+  BULWARK_RETURN_IF_ERROR(WithSection(root, "icap", [&](const Section& s) {
+    IcapConfig& i = c.icap;
+    BULWARK_RETURN_IF_ERROR(s.CheckKeys(
+        {"enabled", "address", "port", "tenant", "tenants", "max_connections", "preview_bytes",
+         "max_object_bytes", "block_oversize", "idle_timeout_seconds", "read_timeout_seconds"}));
+    BULWARK_RETURN_IF_ERROR(s.Boolean("enabled", i.enabled));
+    BULWARK_RETURN_IF_ERROR(s.String("address", i.listener.address));
+    BULWARK_RETURN_IF_ERROR(s.Integer("port", i.listener.port, 0, 65535));
+    BULWARK_RETURN_IF_ERROR(s.String("tenant", i.tenant));
+    BULWARK_RETURN_IF_ERROR(s.Strings("tenants", i.tenants));
+    BULWARK_RETURN_IF_ERROR(s.Integer("max_connections", i.max_connections, 1, 10000));
+    BULWARK_RETURN_IF_ERROR(s.Integer("preview_bytes", i.preview_bytes, 0, 1 << 20));
+    BULWARK_RETURN_IF_ERROR(
+        s.Integer("max_object_bytes", i.max_object_bytes, 1, std::int64_t{4} << 30));
+    BULWARK_RETURN_IF_ERROR(s.Boolean("block_oversize", i.block_oversize));
+    BULWARK_RETURN_IF_ERROR(Seconds(s, "idle_timeout_seconds", i.idle_timeout));
+    return Seconds(s, "read_timeout_seconds", i.read_timeout);
+  }));
   return WithSection(root, "log", [&](const Section& s) {
     BULWARK_RETURN_IF_ERROR(s.CheckKeys({"access"}));
     return s.Boolean("access", c.access_log);
@@ -247,6 +296,7 @@ ServiceConfig EmbeddedDefaultConfig(const std::string& data_dir) {
   c.private_key_file = Join(c.data_dir, "tls/key.pem");
   c.kek_file = Join(c.data_dir, "keys/kek");
   c.quarantine_dir = Join(c.data_dir, "quarantine");
+  c.clamd.unix_socket = Join(c.data_dir, "clamd.sock");
   return c;
 }
 
@@ -267,6 +317,16 @@ Status ValidateConfig(const ServiceConfig& c) {
       c.database_url.rfind("postgresql://", 0) != 0) {
     return InvalidArgumentError(
         "configuration: database.url must start with sqlite:, postgres:// or postgresql://");
+  }
+  if (c.clamd.enabled && c.clamd.tls_enabled && c.clamd.tls.port == c.clamd.tcp.port &&
+      c.clamd.tcp_enabled && c.clamd.tls.port != 0) {
+    return InvalidArgumentError("configuration: clamd.port and clamd.tls_port must differ");
+  }
+  for (const std::string& dir : c.clamd.scan_directories) {
+    if (dir.empty() || dir[0] != '/') {
+      return InvalidArgumentError("configuration: clamd.scan_directories must be absolute paths (\"" +
+                                  dir + "\")");
+    }
   }
   return OkStatus();
 }

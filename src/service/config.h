@@ -22,6 +22,45 @@ struct ListenerConfig {
   std::uint16_t port = 8443;
 };
 
+// The clamd-protocol front-end (docs/clamd.md): a TCP listener and a Unix socket for
+// existing clamd clients, and an optional TLS listener where each connection first
+// authenticates with a tenant's API token.
+struct ClamdConfig {
+  bool enabled = true;
+  ListenerConfig tcp{"127.0.0.1", 3310};
+  bool tcp_enabled = true;
+  std::string unix_socket;  // "<data>/clamd.sock"; "" = none
+  // The tenant whose policy, lists and events apply to scans on the TCP and Unix-socket
+  // listeners (id or name). "" = the engine's verdict only, no events (a plain clamd).
+  std::string tenant;
+  bool tls_enabled = false;
+  ListenerConfig tls{"127.0.0.1", 3311};
+  std::uint64_t stream_max_length = 100ull << 20;  // clamd's StreamMaxLength default
+  std::size_t max_connections = 100;
+  std::chrono::seconds idle_timeout{30};      // between commands (clamd IdleTimeout)
+  std::chrono::seconds read_timeout{120};     // inside a command (clamd ReadTimeout)
+  // Directories SCAN, CONTSCAN and MULTISCAN may read; empty = those commands refused.
+  std::vector<std::string> scan_directories;
+  bool allow_shutdown = false;  // SHUTDOWN stops `bulwark serve` only when true
+};
+
+// The ICAP front-end (RFC 3507, docs/icap.md) for web proxies.
+struct IcapConfig {
+  bool enabled = true;
+  ListenerConfig listener{"127.0.0.1", 1344};
+  // The tenant for requests whose URI names no tenant (id or name); "" = verdict only.
+  std::string tenant;
+  // Tenants a request may name in its URI (icap://host/<tenant>/respmod). A tenant not
+  // listed here is answered 404: the listener has no authentication of its own.
+  std::vector<std::string> tenants;
+  std::size_t max_connections = 100;
+  std::uint64_t preview_bytes = 4096;
+  std::uint64_t max_object_bytes = 64ull << 20;  // larger bodies: see block_oversize
+  bool block_oversize = false;  // false: pass larger objects unscanned (and record it)
+  std::chrono::seconds idle_timeout{60};
+  std::chrono::seconds read_timeout{60};
+};
+
 struct ServiceConfig {
   SiteIdentity site;
   std::string data_dir;          // absolute; everything below defaults to paths inside it
@@ -67,6 +106,9 @@ struct ServiceConfig {
   double tenant_rate_per_second = 200;
   double tenant_burst = 400;
   bool require_mfa = true;  // console logins need TOTP once enrolled; enrolment forced
+  // Front-ends.
+  ClamdConfig clamd;
+  IcapConfig icap;
   // Logs are JSON lines on stderr, never content.
   bool access_log = true;  // one JSON line per request (route pattern, status, duration)
 };

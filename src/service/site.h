@@ -44,6 +44,9 @@ class Site {
   // Precondition: opened with_engine.
   const engine::Engine& engine() const { return *engine_; }
   bool has_engine() const { return engine_ != nullptr; }
+  // Re-reads the signature sources and swaps the new set in (scans in flight finish on the
+  // old one). Precondition: opened with_engine.
+  Status ReloadSignatures() { return engine_->Reload(); }
   // HMAC key for time-limited download links (derived from the KEK; never stored).
   const std::string& link_key() const { return link_key_; }
   // An Argon2id hash of a random password: logins for unknown emails verify against it, so

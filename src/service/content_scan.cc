@@ -1,0 +1,204 @@
+#include "service/content_scan.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "bulwark/content/blob.h"
+#include "crypto/sha256.h"
+
+namespace bulwark::service {
+namespace {
+
+// The protection of the most severe finding names the event's threat type.
+std::string ThreatType(const std::vector<engine::Finding>& findings) {
+  auto rank = [](engine::Category c) {
+    switch (c) {
+      case engine::Category::kMalware: return 3;
+      case engine::Category::kSuspicious: return 2;
+      case engine::Category::kPolicy: return 1;
+      case engine::Category::kUnscannable: return 0;
+    }
+    return 0;
+  };
+  const engine::Finding* worst = nullptr;
+  for (const auto& f : findings) {
+    if (worst == nullptr || rank(f.category) > rank(worst->category)) worst = &f;
+  }
+  return worst == nullptr ? "" : std::string(ProtectionOf(*worst));
+}
+
+std::string Detectors(const std::vector<engine::Finding>& findings) {
+  std::vector<std::string> names;
+  for (const auto& f : findings) {
+    if (std::find(names.begin(), names.end(), f.detector) == names.end()) {
+      names.push_back(f.detector);
+    }
+  }
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out;
+}
+
+std::string DomainOf(const std::string& address) {
+  std::size_t at = address.rfind('@');
+  return at == std::string::npos ? "" : address.substr(at + 1);
+}
+
+// `domain` is `entry` or one of its subdomains.
+bool DomainWithin(const std::string& domain, const std::string& entry) {
+  if (domain.empty() || entry.empty()) return false;
+  if (domain == entry) return true;
+  return domain.size() > entry.size() &&
+         domain.compare(domain.size() - entry.size(), entry.size(), entry) == 0 &&
+         domain[domain.size() - entry.size() - 1] == '.';
+}
+
+// What the tenant's lists say about this object and sender.
+struct ListVerdict {
+  bool allowed = false;
+  std::vector<engine::Finding> blocked;  // one finding per matching block entry
+};
+
+ListVerdict CheckLists(const std::vector<storage::ListEntry>& entries, const std::string& sha256,
+                       const std::string& sender) {
+  ListVerdict verdict;
+  std::string domain = DomainOf(sender);
+  for (const auto& e : entries) {
+    bool match = (e.kind == "sha256" && e.value == sha256) ||
+                 (e.kind == "sender" && !sender.empty() && e.value == sender) ||
+                 (e.kind == "domain" && DomainWithin(domain, e.value));
+    if (!match) continue;
+    if (e.disposition == "allow") {
+      verdict.allowed = true;
+    } else {
+      engine::Finding f;
+      f.detector = "lists";
+      f.name = "BlockList." + e.kind;
+      f.category = engine::Category::kMalware;
+      f.severity = engine::Severity::kHigh;
+      f.detail = "on the tenant's block list (" + e.kind + ")";
+      verdict.blocked.push_back(std::move(f));
+    }
+  }
+  return verdict;
+}
+
+Result<TenantPolicy> LoadPolicy(Site& site, const std::string& tenant_id) {
+  BULWARK_ASSIGN_OR_RETURN(std::optional<storage::PolicyVersion> current,
+                           site.store().CurrentPolicy(tenant_id));
+  if (!current) return DefaultTenantPolicy();
+  return ParseTenantPolicy(current->body_json);
+}
+
+engine::ScanReport EngineScan(const Site& site, std::string_view data, const std::string& name) {
+  content::Object object;
+  object.info.name = name;
+  object.data = content::Blob::Copy(data);
+  return site.engine().Scan(std::move(object));
+}
+
+void CountScan(Site& site, const std::string& service, const engine::ScanReport& report,
+               std::chrono::steady_clock::time_point started) {
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  site.metrics()
+      .GetCounter("bulwark_scans_total", "Objects scanned, by front-end service and verdict",
+                  {{"service", service},
+                   {"verdict", std::string(policy::VerdictKindName(report.verdict.kind))}})
+      .Increment();
+  site.metrics()
+      .GetHistogram("bulwark_scan_duration_seconds",
+                    "Time per scanned object in seconds (lists, scan, policy, event)",
+                    http::LatencyBuckets())
+      .Observe(seconds);
+}
+
+}  // namespace
+
+nlohmann::json FindingsToJson(const std::vector<engine::Finding>& findings) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& f : findings) {
+    nlohmann::json finding = {{"detector", f.detector},
+                              {"name", f.name},
+                              {"category", engine::CategoryName(f.category)},
+                              {"severity", engine::SeverityName(f.severity)},
+                              {"protection", ProtectionOf(f)},
+                              {"path", f.path.ToString()}};
+    if (!f.detail.empty()) finding["detail"] = f.detail;  // metadata and masked samples only
+    if (f.reason != engine::UnscannableReason::kNone) {
+      finding["reason"] = engine::UnscannableReasonName(f.reason);
+    }
+    out.push_back(std::move(finding));
+  }
+  return out;
+}
+
+bool ContentScanOutcome::blocked() const {
+  if (!detection()) return false;
+  Action a = decision.action;
+  return a == Action::kQuarantine || a == Action::kDelete || a == Action::kReject;
+}
+
+Result<ContentScanOutcome> ScanContent(Site& site, const ContentScanRequest& request) {
+  auto started = std::chrono::steady_clock::now();
+  ContentScanOutcome outcome;
+  if (request.tenant_id.empty()) {
+    outcome.report = EngineScan(site, request.data, request.name);
+    outcome.decision.action = outcome.detection() ? Action::kReject : Action::kLog;
+    outcome.decision.intended = outcome.decision.action;
+    CountScan(site, request.subject.service, outcome.report, started);
+    return outcome;
+  }
+
+  const std::string& tenant_id = request.tenant_id;
+  BULWARK_ASSIGN_OR_RETURN(std::vector<storage::ListEntry> entries,
+                           site.store().ListEntries(tenant_id));
+  BULWARK_ASSIGN_OR_RETURN(TenantPolicy policy, LoadPolicy(site, tenant_id));
+
+  std::string sha256 = crypto::ToHex(crypto::Sha256(request.data));
+  ListVerdict listed = CheckLists(entries, sha256, request.sender);
+  outcome.allowed_by_list = listed.allowed && listed.blocked.empty();
+  engine::ScanReport& report = outcome.report;
+  if (outcome.allowed_by_list) {
+    report.name = request.name;
+    report.sha256 = sha256;
+    report.size = request.data.size();
+  } else {
+    report = EngineScan(site, request.data, request.name);
+    for (auto& f : listed.blocked) report.findings.push_back(std::move(f));
+    report.verdict = policy::DecideVerdict(report.findings);
+  }
+  outcome.decision = Decide(policy, report, request.subject);
+  CountScan(site, request.subject.service, report, started);
+  if (!outcome.detection()) return outcome;
+
+  const Decision& decision = outcome.decision;
+  storage::Event event;
+  event.tenant_id = tenant_id;
+  event.time = Site::Now();
+  event.service = request.subject.service;
+  event.object_name = request.name;
+  event.sender = request.sender;
+  event.recipients = request.recipients;
+  event.owner = request.subject.user;
+  event.sha256 = report.sha256;
+  event.verdict = std::string(policy::VerdictKindName(report.verdict.kind));
+  event.threat_type = ThreatType(report.findings);
+  event.detectors = Detectors(report.findings);
+  event.action = decision.monitor
+                     ? "logged (monitor: " + std::string(ActionName(decision.intended)) + ")"
+                     : std::string(ActionName(decision.action));
+  event.findings_json = FindingsToJson(report.findings).dump();
+  BULWARK_ASSIGN_OR_RETURN(std::int64_t seq, site.store().AppendEvent(event));
+  outcome.event_seq = seq;
+  if (decision.action == Action::kQuarantine) {
+    QuarantineVault::HoldRequest hold{tenant_id, seq, request.name, report.sha256,
+                                      site.config().quarantine_retention_days};
+    BULWARK_ASSIGN_OR_RETURN(storage::QuarantineItem item,
+                             site.quarantine().Hold(hold, request.data, Site::Now()));
+    outcome.quarantine_id = item.id;
+  }
+  return outcome;
+}
+
+}  // namespace bulwark::service
