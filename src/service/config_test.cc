@@ -39,6 +39,79 @@ TEST_F(ConfigTest, EmbeddedDefaultKeepsEverythingInTheDataDirectoryOnLoopback) {
   EXPECT_TRUE(ValidateConfig(c).ok());
 }
 
+TEST_F(ConfigTest, FrontEndsListenOnLoopbackInTheEmbeddedDefault) {
+  ServiceConfig c = EmbeddedDefaultConfig(dir_ + "/data");
+  EXPECT_TRUE(c.clamd.enabled);
+  EXPECT_EQ(c.clamd.tcp.address, "127.0.0.1");
+  EXPECT_EQ(c.clamd.tcp.port, 3310);
+  EXPECT_EQ(c.clamd.unix_socket, dir_ + "/data/clamd.sock");
+  EXPECT_FALSE(c.clamd.tls_enabled);
+  EXPECT_FALSE(c.clamd.allow_shutdown);
+  EXPECT_TRUE(c.clamd.scan_directories.empty());
+  EXPECT_TRUE(c.icap.enabled);
+  EXPECT_EQ(c.icap.listener.address, "127.0.0.1");
+  EXPECT_EQ(c.icap.listener.port, 1344);
+}
+
+TEST_F(ConfigTest, ReadsTheFrontEndSections) {
+  auto config = LoadConfig(Write(R"(
+data_dir = ")" + dir_ + R"("
+[clamd]
+port = 13310
+unix_socket = "/run/bulwark/clamd.sock"
+tenant = "acme"
+tls = true
+tls_address = "0.0.0.0"
+tls_port = 13311
+stream_max_length = 1048576
+max_connections = 7
+idle_timeout_seconds = 5
+read_timeout_seconds = 9
+scan_directories = ["/srv/share"]
+allow_shutdown = true
+[icap]
+address = "0.0.0.0"
+port = 11344
+tenant = "acme"
+tenants = ["acme", "globex"]
+preview_bytes = 1024
+max_object_bytes = 2048
+block_oversize = true
+)"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->clamd.tcp.port, 13310);
+  EXPECT_EQ(config->clamd.unix_socket, "/run/bulwark/clamd.sock");
+  EXPECT_EQ(config->clamd.tenant, "acme");
+  EXPECT_TRUE(config->clamd.tls_enabled);
+  EXPECT_EQ(config->clamd.tls.address, "0.0.0.0");
+  EXPECT_EQ(config->clamd.tls.port, 13311);
+  EXPECT_EQ(config->clamd.stream_max_length, 1048576u);
+  EXPECT_EQ(config->clamd.max_connections, 7u);
+  EXPECT_EQ(config->clamd.idle_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(config->clamd.read_timeout, std::chrono::seconds(9));
+  EXPECT_EQ(config->clamd.scan_directories, std::vector<std::string>{"/srv/share"});
+  EXPECT_TRUE(config->clamd.allow_shutdown);
+  EXPECT_EQ(config->icap.listener.port, 11344);
+  EXPECT_EQ(config->icap.tenants, (std::vector<std::string>{"acme", "globex"}));
+  EXPECT_EQ(config->icap.preview_bytes, 1024u);
+  EXPECT_EQ(config->icap.max_object_bytes, 2048u);
+  EXPECT_TRUE(config->icap.block_oversize);
+}
+
+TEST_F(ConfigTest, RejectsBadFrontEndSettings) {
+  auto relative = LoadConfig(Write("[clamd]\nscan_directories = [\"srv\"]\n"));
+  ASSERT_FALSE(relative.ok());
+  EXPECT_NE(relative.status().message().find("absolute"), std::string::npos);
+  auto unknown = LoadConfig(Write("[icap]\nprevew_bytes = 1\n"));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("prevew_bytes"), std::string::npos);
+  auto same_port = LoadConfig(Write("[clamd]\nport = 3310\ntls = true\ntls_port = 3310\n"));
+  ASSERT_FALSE(same_port.ok());
+  auto zero = LoadConfig(Write("[clamd]\nidle_timeout_seconds = 0\n"));
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.status().message().find("clamd.idle_timeout_seconds"), std::string::npos);
+}
+
 TEST_F(ConfigTest, DataDirectoryComesFromTheEnvironment) {
   setenv("BULWARK_DATA", (dir_ + "/env-data").c_str(), 1);
   EXPECT_EQ(DefaultDataDir(), dir_ + "/env-data");
