@@ -94,6 +94,8 @@ int RunServe(const ServeOptions& options) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGUSR2);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   Result<std::unique_ptr<service::Site>> site = service::Site::Open(*config);
@@ -162,28 +164,62 @@ int RunServe(const ServeOptions& options) {
   }
   LogJson({{"level", "info"}, {"msg", "serving"}, {"site", c.site.id}, {"url", base}});
 
-  // Retention jobs, hourly.
+  // Background jobs: the signature self-check (reload on changed files) and retention,
+  // hourly.
   std::mutex mutex;
   std::condition_variable wake;
   bool stopping = false;
   std::thread maintenance([&] {
+    using Clock = std::chrono::steady_clock;
+    const std::chrono::seconds check = c.signature_check;
+    Clock::time_point next_retention = Clock::now();
+    Clock::time_point next_check = Clock::now() + check;
     std::unique_lock lock(mutex);
     while (!stopping) {
       lock.unlock();
-      Result<service::MaintenanceReport> report =
-          service::RunMaintenance(**site, service::Site::Now());
-      if (!report.ok()) {
-        LogJson({{"level", "error"}, {"msg", "maintenance failed"},
-                 {"error", report.status().ToString()}});
+      if (Clock::now() >= next_retention) {
+        Result<service::MaintenanceReport> report =
+            service::RunMaintenance(**site, service::Site::Now());
+        if (!report.ok()) {
+          LogJson({{"level", "error"}, {"msg", "maintenance failed"},
+                   {"error", report.status().ToString()}});
+        }
+        next_retention = Clock::now() + std::chrono::hours(1);
+      }
+      if (check.count() > 0 && Clock::now() >= next_check) {
+        Result<bool> reloaded = (*site)->ReloadSignaturesIfChanged();
+        if (!reloaded.ok()) {
+          LogJson({{"level", "error"}, {"msg", "signature reload failed; the loaded set stays"},
+                   {"error", reloaded.status().ToString()}});
+        } else if (*reloaded) {
+          LogJson({{"level", "info"}, {"msg", "signatures reloaded (files changed)"},
+                   {"signature_version", (*site)->engine().signature_version()}});
+        }
+        next_check = Clock::now() + check;
       }
       lock.lock();
-      wake.wait_for(lock, std::chrono::hours(1), [&] { return stopping; });
+      Clock::time_point next =
+          check.count() > 0 ? std::min(next_retention, next_check) : next_retention;
+      wake.wait_until(lock, next, [&] { return stopping; });
     }
   });
 
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
-  LogJson({{"level", "info"}, {"msg", "stopping"}, {"signal", signal_number}});
+  // SIGHUP and SIGUSR2 reload the signatures; SIGINT and SIGTERM stop.
+  for (;;) {
+    int signal_number = 0;
+    sigwait(&signals, &signal_number);
+    if (signal_number == SIGHUP || signal_number == SIGUSR2) {
+      Status reloaded = (*site)->ReloadSignatures();
+      LogJson({{"level", reloaded.ok() ? "info" : "error"},
+               {"msg", reloaded.ok() ? "signatures reloaded" : "signature reload failed"},
+               {"signal", signal_number},
+               {"signature_version", (*site)->engine().signature_version()},
+               {"error", reloaded.ok() ? "" : reloaded.ToString()}});
+      continue;
+    }
+    LogJson({{"level", "info"}, {"msg", "stopping"}, {"signal", signal_number}});
+    break;
+  }
   (*server)->Stop(std::chrono::seconds(10));
   {
     std::lock_guard lock(mutex);

@@ -198,7 +198,11 @@ Status ReadSections(const toml::table& root, ServiceConfig& c) {
     return s.String("site", c.sandbox_site);
   }));
   BULWARK_RETURN_IF_ERROR(WithSection(root, "engine", [&](const Section& s) {
-    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"signature_dirs", "clamav_db", "threads"}));
+    BULWARK_RETURN_IF_ERROR(
+        s.CheckKeys({"signature_dirs", "clamav_db", "threads", "self_check_seconds"}));
+    std::int64_t self_check = c.signature_check.count();
+    BULWARK_RETURN_IF_ERROR(s.Integer("self_check_seconds", self_check, 0, 86400));
+    c.signature_check = std::chrono::seconds(self_check);
     BULWARK_RETURN_IF_ERROR(s.Strings("signature_dirs", c.signature_dirs));
     BULWARK_RETURN_IF_ERROR(s.String("clamav_db", c.clamav_db));
     return s.Integer("threads", c.scan_threads, 0, 1024);

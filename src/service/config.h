@@ -96,6 +96,9 @@ struct ServiceConfig {
   std::vector<std::string> signature_dirs;
   std::string clamav_db = "/var/lib/clamav";
   int scan_threads = 0;  // 0 = every core
+  // How often `serve` looks for changed signature files and reloads (clamd's SelfCheck);
+  // 0 = only on SIGHUP, SIGUSR2 or a clamd RELOAD.
+  std::chrono::seconds signature_check{600};
   std::uint64_t max_request_bytes = 64ull << 20;
   // Access.
   std::chrono::seconds session_lifetime{8 * 3600};

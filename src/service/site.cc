@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -47,6 +48,28 @@ Status ClaimDatabase(storage::Store& store, const std::string& site_id) {
                                    "\"; sites share nothing");
   }
   return OkStatus();
+}
+
+// Names, sizes and modification times of the files in the signature sources: a change of
+// any of them (a freshclam update, a new rule file) changes the fingerprint.
+std::string SignatureFilesFingerprint(const ServiceConfig& config) {
+  std::vector<std::string> dirs = config.signature_dirs;
+  if (!config.clamav_db.empty()) dirs.push_back(config.clamav_db);
+  std::string listing;
+  for (const std::string& dir : dirs) {
+    std::error_code ec;
+    std::vector<std::string> entries;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      struct stat st {};
+      if (::stat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      entries.push_back(it->path().string() + "|" + std::to_string(st.st_size) + "|" +
+                        std::to_string(st.st_mtim.tv_sec) + "." +
+                        std::to_string(st.st_mtim.tv_nsec));
+    }
+    std::sort(entries.begin(), entries.end());
+    for (const auto& e : entries) listing += e + "\n";
+  }
+  return crypto::ToHex(crypto::Sha256(listing));
 }
 
 Status ClaimObjectStore(security::ObjectStore& objects, const std::string& site_id) {
@@ -130,6 +153,7 @@ Result<std::unique_ptr<Site>> Site::Open(const ServiceConfig& config,
   site->vault_ = std::make_unique<QuarantineVault>(*site->store_, *site->objects_, kek);
 
   if (options.with_engine) {
+    site->signature_files_ = SignatureFilesFingerprint(config);
     BULWARK_ASSIGN_OR_RETURN(site->engine_, CreateEngine(config));
   }
   return site;
@@ -157,6 +181,27 @@ Result<std::optional<Site::FirstAdministrator>> Site::EnsureFirstAdministrator()
                                    storage::Role::kSiteOperator));
   FirstAdministrator first{created.user.email, created.one_time_password};
   return std::optional<FirstAdministrator>(std::move(first));
+}
+
+}  // namespace bulwark::service
+
+namespace bulwark::service {
+
+Status Site::ReloadSignatures() {
+  std::lock_guard<std::mutex> lock(reload_mutex_);
+  std::string fingerprint = SignatureFilesFingerprint(config_);
+  BULWARK_RETURN_IF_ERROR(engine_->Reload());
+  signature_files_ = std::move(fingerprint);
+  return OkStatus();
+}
+
+Result<bool> Site::ReloadSignaturesIfChanged() {
+  std::lock_guard<std::mutex> lock(reload_mutex_);
+  std::string fingerprint = SignatureFilesFingerprint(config_);
+  if (fingerprint == signature_files_) return false;
+  BULWARK_RETURN_IF_ERROR(engine_->Reload());
+  signature_files_ = std::move(fingerprint);
+  return true;
 }
 
 }  // namespace bulwark::service

@@ -6,6 +6,7 @@
 
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -46,7 +47,10 @@ class Site {
   bool has_engine() const { return engine_ != nullptr; }
   // Re-reads the signature sources and swaps the new set in (scans in flight finish on the
   // old one). Precondition: opened with_engine.
-  Status ReloadSignatures() { return engine_->Reload(); }
+  Status ReloadSignatures();
+  // Reloads when a file of the signature sources (signature_dirs, clamav_db) was added,
+  // removed or changed since the last load, as clamd's SelfCheck does; true when it did.
+  Result<bool> ReloadSignaturesIfChanged();
   // HMAC key for time-limited download links (derived from the KEK; never stored).
   const std::string& link_key() const { return link_key_; }
   // An Argon2id hash of a random password: logins for unknown emails verify against it, so
@@ -81,6 +85,8 @@ class Site {
   security::RateLimiter token_limiter_;
   security::RateLimiter tenant_limiter_;
   security::RateLimiter login_limiter_;
+  std::string signature_files_;  // fingerprint of the loaded signature files
+  std::mutex reload_mutex_;
   std::string link_key_;
   std::string decoy_password_hash_;
 };
