@@ -65,14 +65,16 @@ Result<std::string> MultipartBoundary(std::string_view content_type) {
   return *boundary;
 }
 
-Result<FormFile> FirstFormFile(std::string_view body, std::string_view boundary) {
+Result<std::vector<FormFile>> FormParts(std::string_view body, std::string_view boundary,
+                                        std::size_t max_parts) {
   if (boundary.empty() || boundary.size() > kMaxBoundary) {
     return InvalidArgumentError("invalid multipart boundary");
   }
   const std::string delimiter = "--" + std::string(boundary);
   std::size_t pos = body.find(delimiter);
-  std::optional<FormFile> first;
+  std::vector<FormFile> parts;
   while (pos != std::string_view::npos) {
+    if (parts.size() >= max_parts) return ResourceExhaustedError("too many multipart parts");
     std::size_t line_end = body.find("\r\n", pos);
     if (line_end == std::string_view::npos) break;
     if (body.substr(pos + delimiter.size(), 2) == "--") break;  // closing delimiter
@@ -104,12 +106,19 @@ Result<FormFile> FirstFormFile(std::string_view body, std::string_view boundary)
       if (end == std::string_view::npos) break;
       start = end + 2;
     }
-    if (!part.filename.empty()) return part;
-    if (!first) first = part;
+    parts.push_back(std::move(part));
     pos = next + 2;
   }
-  if (first) return *first;
-  return InvalidArgumentError("multipart body without a part");
+  if (parts.empty()) return InvalidArgumentError("multipart body without a part");
+  return parts;
+}
+
+Result<FormFile> FirstFormFile(std::string_view body, std::string_view boundary) {
+  BULWARK_ASSIGN_OR_RETURN(std::vector<FormFile> parts, FormParts(body, boundary));
+  for (FormFile& part : parts) {
+    if (!part.filename.empty()) return std::move(part);
+  }
+  return std::move(parts.front());
 }
 
 }  // namespace bulwark::service
