@@ -12,6 +12,7 @@ packages=(
   libqpdf-dev zlib1g-dev libhyperscan-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev libpq-dev libsodium-dev libboost-dev libtomlplusplus-dev
+  libidn2-dev libpsl-dev publicsuffix
 )
 test_tools=false
 for arg in "$@"; do

@@ -23,15 +23,19 @@ struct DetectorSet {
 };
 
 // A digest of what was loaded: the engine version and, for every file in the signature
-// directories, its path, size and modification time.
+// directories and their subdirectories (such as the URL feeds in urls/block/), its path,
+// size and modification time.
 std::string ComputeSignatureVersion(const SignatureSources& sources) {
   std::string material(kEngineVersion);
   material += sources.builtin_rules ? "|builtin" : "|no-builtin";
   auto add_directory = [&material](const std::filesystem::path& dir) {
     std::error_code ec;
     std::vector<std::filesystem::directory_entry> files;
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-      if (entry.is_regular_file(ec)) files.push_back(entry);
+    for (auto it = std::filesystem::recursive_directory_iterator(
+             dir, std::filesystem::directory_options::skip_permission_denied, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      std::error_code file_ec;
+      if (it->is_regular_file(file_ec)) files.push_back(*it);
     }
     std::sort(files.begin(), files.end());
     for (const auto& file : files) {
@@ -149,8 +153,15 @@ class Engine::Impl::Walk {
                                               "scan time limit reached before this object"));
       return result;
     }
+    const std::uint64_t urls_before = ctx_.urls_noted();
     RunDetectors(object, sink, result);
     RunUnpacker(object, sink, result);
+    // An object that held URLs (itself or anything inside it) is not cached: the cache
+    // keeps hashes and finding names only, and a cache hit would leave ScanReport::urls
+    // without its URLs. Keeping the URLs in the cache is not an option: a URL can carry a
+    // password-reset or sign-in token, and the cache must hold nothing that was content.
+    // Their SHA-256 would not do either: callers match report.urls by domain and prefix.
+    if (ctx_.urls_noted() != urls_before) result.cacheable = false;
     if (result.cacheable) engine_.cache_.Insert(key, result.findings);
     return result;
   }
@@ -293,6 +304,7 @@ ScanReport Engine::Impl::Scan(content::Object object) const {
   NodeResult result = walk.ScanNode(object, digest, &report.cached);
   report.findings = std::move(result.findings);
   report.verdict = policy::DecideVerdict(report.findings);
+  report.urls = ctx.TakeUrls();
   report.objects_scanned = ctx.objects();
   report.bytes_scanned = ctx.bytes();
   report.duration = std::chrono::duration_cast<std::chrono::microseconds>(

@@ -215,6 +215,74 @@ TEST(EngineCacheTest, SameBytesUnderAnotherNameAreScannedAgain) {
   EXPECT_TRUE(scan("report.exe").cached);
 }
 
+// Notes every whitespace-separated word that starts with "url:" as a URL.
+class UrlNotingDetector : public Detector {
+ public:
+  std::string_view Name() const override { return "url-noting"; }
+  bool Accepts(const content::ObjectInfo&) const override { return true; }
+  Status Inspect(const content::Object& object, ScanContext& ctx, FindingSink&) const override {
+    std::string_view bytes = object.bytes();
+    if (bytes.substr(0, 4) == "BOX:") return OkStatus();
+    for (std::size_t pos = bytes.find("url:"); pos != std::string_view::npos;
+         pos = bytes.find("url:", pos + 1)) {
+      std::size_t end = bytes.find_first_of(" |", pos);
+      ctx.NoteUrl(std::string(bytes.substr(pos, end == std::string_view::npos ? end : end - pos)));
+    }
+    return OkStatus();
+  }
+};
+
+std::unique_ptr<Engine> MakeUrlEngine() {
+  Registry registry;
+  registry.AddUnpacker(std::make_unique<SplitUnpacker>());
+  registry.AddDetector([](const SignatureSources&) -> Result<DetectorPtr> {
+    return DetectorPtr(std::make_unique<UrlNotingDetector>());
+  });
+  EngineOptions options;
+  options.signatures.builtin_rules = false;
+  options.signatures.system_clamav_directory.clear();
+  auto engine = Engine::Create(std::move(options), std::move(registry));
+  EXPECT_TRUE(engine.ok());
+  return std::move(engine).value();
+}
+
+content::Object UrlObject(std::string bytes) {
+  content::Object object;
+  object.info.name = "m";
+  object.data = content::Blob::Own(std::move(bytes));
+  return object;
+}
+
+TEST(EngineUrlTest, ReportHoldsTheUrlsOfEveryObjectOnceEach) {
+  auto engine = MakeUrlEngine();
+  ScanReport report = engine->Scan(UrlObject("BOX:1:url:a url:b|BOX:2:url:b||url:c"));
+  EXPECT_EQ(report.urls, (std::vector<std::string>{"url:a", "url:b", "url:c"}));
+}
+
+TEST(EngineUrlTest, UrlsAreCappedPerScan) {
+  auto engine = MakeUrlEngine();
+  std::string text;
+  for (int i = 0; i < 1500; ++i) text += "url:" + std::to_string(i) + " ";
+  ScanReport report = engine->Scan(UrlObject(text));
+  ASSERT_EQ(report.urls.size(), ScanContext::kMaxUrls);
+  EXPECT_EQ(report.urls.front(), "url:0");
+  EXPECT_EQ(report.urls.back(), "url:999");
+}
+
+TEST(EngineUrlTest, ObjectsWithUrlsAreNotCachedSoRepeatedScansKeepTheirUrls) {
+  auto engine = MakeUrlEngine();
+  const std::string message = "BOX:1:plain text|url:x";
+  ScanReport first = engine->Scan(UrlObject(message));
+  ScanReport second = engine->Scan(UrlObject(message));
+  EXPECT_FALSE(second.cached);
+  EXPECT_EQ(second.urls, first.urls);
+  EXPECT_EQ(second.urls, (std::vector<std::string>{"url:x"}));
+  // Objects without URLs are still cached.
+  ScanReport plain = engine->Scan(UrlObject("no links here"));
+  EXPECT_TRUE(engine->Scan(UrlObject("no links here")).cached);
+  EXPECT_TRUE(plain.urls.empty());
+}
+
 TEST_F(EngineTest, ContextDependentResultsAreNotCached) {
   Limits limits;
   limits.max_objects = 2;

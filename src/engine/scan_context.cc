@@ -21,4 +21,11 @@ bool ScanContext::TryAddBytes(std::uint64_t bytes) {
   return true;
 }
 
+void ScanContext::NoteUrl(std::string url) {
+  ++urls_noted_;
+  if (urls_.size() >= kMaxUrls || url_set_.contains(url)) return;
+  url_set_.insert(url);
+  urls_.push_back(std::move(url));
+}
+
 }  // namespace bulwark::engine

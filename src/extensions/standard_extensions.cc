@@ -4,6 +4,7 @@
 #include "detectors/clamav/clamav_detector.h"
 #include "detectors/dlp/dlp_detector.h"
 #include "detectors/hashes/hash_detector.h"
+#include "detectors/urls/urls_detector.h"
 #include "detectors/yara/yara_detector.h"
 #include "unpackers/archive/archive_unpacker.h"
 #include "unpackers/encoded/encoded_unpacker.h"
@@ -26,6 +27,7 @@ void RegisterStandardExtensions(engine::Registry& registry, const ExtensionOptio
   detectors::RegisterYaraDetector(registry);
   detectors::RegisterClamavDetector(registry);
   detectors::RegisterActiveContentDetector(registry);
+  detectors::RegisterUrlsDetector(registry);
   if (options.dlp) detectors::RegisterDlpDetector(registry);
 }
 

@@ -14,7 +14,7 @@ struct ExtensionOptions {
 
 // Adds the standard unpackers (MIME, archives and Office packages, PDF, OLE2,
 // encoded command payloads) and detectors (hash lists, ClamAV, YARA, active content and
-// file names; DLP when `options.dlp`) to `registry`.
+// file names, URLs; DLP when `options.dlp`) to `registry`.
 void RegisterStandardExtensions(engine::Registry& registry, const ExtensionOptions& options = {});
 
 }  // namespace bulwark::extensions

@@ -36,6 +36,11 @@ struct ScanReport {
   bool cached = false;  // the outermost object's result came from the verdict cache
   std::chrono::microseconds duration{0};
   std::string signature_version;
+  // Every URL the detectors found in this object and everything unpacked from it,
+  // normalised (see bulwark/urls/url_match.h), de-duplicated, at most
+  // ScanContext::kMaxUrls, in the order found. Never fetched by the engine. URLs can carry
+  // one-time tokens: callers match them against lists and must not log or store them.
+  std::vector<std::string> urls;
 };
 
 struct CacheStats {

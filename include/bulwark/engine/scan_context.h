@@ -1,9 +1,13 @@
 #pragma once
-// ScanContext: the state of one scan (budgets, deadline). One per scan, used by one
-// thread at a time; detectors and unpackers receive it by reference.
+// ScanContext: the state of one scan (budgets, deadline, the URLs seen). One per scan,
+// used by one thread at a time; detectors and unpackers receive it by reference.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <string>
+#include <unordered_set>
+#include <vector>
 
 #include "bulwark/engine/finding.h"
 #include "bulwark/engine/limits.h"
@@ -35,11 +39,26 @@ class ScanContext {
   std::uint64_t objects() const { return objects_; }
   std::uint64_t bytes() const { return bytes_; }
 
+  // At most this many distinct URLs are kept per scan.
+  static constexpr std::size_t kMaxUrls = 1000;
+  // Records a URL found in any object of the scan (already normalised by the detector that
+  // found it). Duplicates and URLs past kMaxUrls are dropped; the first kMaxUrls distinct
+  // URLs are kept in the order noted. The engine puts them into ScanReport::urls.
+  void NoteUrl(std::string url);
+  // How many times NoteUrl was called, duplicates and dropped URLs included: the engine
+  // compares it before and after an object to tell whether the object held URLs.
+  std::uint64_t urls_noted() const { return urls_noted_; }
+  std::vector<std::string> TakeUrls() { return std::move(urls_); }
+
  private:
   const Limits& limits_;
   Clock::time_point deadline_;
   std::uint64_t objects_ = 0;
   std::uint64_t bytes_ = 0;
+  // The distinct URLs kept, in order; url_set_ holds the same strings.
+  std::vector<std::string> urls_;
+  std::unordered_set<std::string> url_set_;
+  std::uint64_t urls_noted_ = 0;
 };
 
 }  // namespace bulwark::engine

@@ -18,7 +18,7 @@
 #include "bulwark/engine/scan_context.h"
 #include "detectors/dlp/dlp_detector.h"
 #include "detectors/dlp/dlp_scanner.h"
-#include "detectors/dlp/markup_text.h"
+#include "detectors/common/markup_text.h"
 #include "test/support/test_support.h"
 
 namespace bulwark::detectors::dlp {

@@ -8,7 +8,7 @@
 
 #include "detectors/dlp/dlp_scanner.h"
 #include "detectors/dlp/identifiers.h"
-#include "detectors/dlp/markup_text.h"
+#include "detectors/common/markup_text.h"
 
 namespace bulwark::detectors {
 namespace {
@@ -90,7 +90,7 @@ class DlpDetector : public engine::Detector {
                  engine::FindingSink& findings) const override {
     std::string_view bytes = object.bytes();
     content::FileKind kind = object.info.type.kind;
-    if (kind == content::FileKind::kUnknown && !dlp::LooksLikeText(bytes)) return OkStatus();
+    if (kind == content::FileKind::kUnknown && !LooksLikeText(bytes)) return OkStatus();
     if (ctx.Expired()) return DeadlineExceededError("dlp: scan deadline passed");
 
     std::string note;
@@ -101,11 +101,11 @@ class DlpDetector : public engine::Detector {
     }
     std::string visible;
     if (kind == content::FileKind::kHtml) {
-      dlp::VisibleText(bytes, dlp::Markup::kHtml, visible);
+      VisibleText(bytes, Markup::kHtml, visible);
       bytes = visible;
     } else if ((kind == content::FileKind::kText || kind == content::FileKind::kUnknown) &&
-               dlp::LooksLikeXml(bytes)) {
-      dlp::VisibleText(bytes, dlp::Markup::kXml, visible);
+               LooksLikeXml(bytes)) {
+      VisibleText(bytes, Markup::kXml, visible);
       bytes = visible;
     }
 

@@ -10,7 +10,6 @@
 #include "detectors/dlp/dlp_detector.h"
 #include "detectors/dlp/dlp_scanner.h"
 #include "detectors/dlp/identifiers.h"
-#include "detectors/dlp/markup_text.h"
 
 namespace bulwark::detectors::dlp {
 namespace {
@@ -378,19 +377,6 @@ TEST(DlpDetectorTest, LargeObjectsAreScannedUpToTheLimit) {
   EXPECT_NE(pci->detail.find("payment-card: 1"), std::string::npos) << pci->detail;
   EXPECT_NE(pci->detail.find("scanned the first 1024 bytes of 2039 bytes"), std::string::npos)
       << pci->detail;
-}
-
-TEST(DlpMarkupTest, VisibleText) {
-  std::string out;
-  VisibleText("a<!-- 4111 -->b &amp; c&lt;d <td>x</td><td>y</td> &bogus; 1 < 2", Markup::kHtml,
-              out);
-  EXPECT_EQ(out, "ab & c<d x y  &bogus; 1 < 2");
-  VisibleText("<a href=\"x>y\">link</a> tail", Markup::kHtml, out);
-  EXPECT_EQ(out, "link tail");
-  VisibleText("text <unterminated", Markup::kHtml, out);
-  EXPECT_EQ(out, "text ");
-  EXPECT_TRUE(LooksLikeXml("\xEF\xBB\xBF  <?xml version='1.0'?><a/>"));
-  EXPECT_FALSE(LooksLikeXml("plain"));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "detectors/dlp/markup_text.h"
+#include "detectors/common/markup_text.h"
 
 #include "bulwark/common/text.h"
 
@@ -6,7 +6,7 @@
 #include <array>
 #include <cstdint>
 
-namespace bulwark::detectors::dlp {
+namespace bulwark::detectors {
 namespace {
 
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -37,8 +37,10 @@ std::size_t FindCaseless(std::string_view hay, std::string_view needle, std::siz
 // Decodes the entity at markup[i] == '&'. Returns the bytes consumed (0: not an entity,
 // the '&' is literal). Decoded output is never longer than what it consumed.
 std::size_t DecodeEntity(std::string_view m, std::size_t i, std::string& out) {
-  std::size_t semi = m.find(';', i + 1);
-  if (semi == std::string_view::npos || semi - i > 10) return 0;
+  // Entities are short: look for the ';' in the next 10 bytes only, so that a run of '&'
+  // without one stays linear.
+  std::size_t semi = m.substr(0, std::min(m.size(), i + 11)).find(';', i + 1);
+  if (semi == std::string_view::npos) return 0;
   std::string_view name = m.substr(i + 1, semi - i - 1);
   if (name.size() >= 2 && name[0] == '#') {
     std::uint32_t cp = 0;
@@ -88,7 +90,8 @@ bool InlineHtmlTag(std::string_view name) {
 
 }  // namespace
 
-void VisibleText(std::string_view m, Markup kind, std::string& out) {
+void VisibleText(std::string_view m, Markup kind, std::string& out,
+                 const MarkupTagVisitor& on_tag) {
   out.clear();
   out.reserve(m.size());
   std::size_t i = 0;
@@ -134,6 +137,7 @@ void VisibleText(std::string_view m, Markup kind, std::string& out) {
     }
     std::size_t name_begin = j;
     while (j < m.size() && IsNameChar(m[j])) ++j;
+    const std::size_t name_end = j;
     std::string name;
     for (char x : m.substr(name_begin, std::min<std::size_t>(j - name_begin, 16))) {
       name.push_back(Lower(x));
@@ -151,6 +155,7 @@ void VisibleText(std::string_view m, Markup kind, std::string& out) {
       ++j;
     }
     if (j >= m.size()) return;  // unterminated tag
+    if (on_tag) on_tag(MarkupTag{name, closing, m.substr(name_end, j - name_end), out.size()});
     i = j + 1;
     if (kind == Markup::kHtml && !closing && (name == "script" || name == "style")) {
       std::size_t end = FindCaseless(m, name == "script" ? "</script" : "</style", i);
@@ -171,6 +176,50 @@ void VisibleText(std::string_view m, Markup kind, std::string& out) {
     }
     if (!out.empty() && out.back() != ' ') out.push_back(' ');
   }
+}
+
+bool FindMarkupAttribute(std::string_view a, std::string_view name, std::string& value) {
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'; };
+  std::size_t p = 0;
+  while (p < a.size()) {
+    if (is_space(a[p]) || a[p] == '/') {
+      ++p;
+      continue;
+    }
+    const std::size_t attr_begin = p;
+    while (p < a.size() && !is_space(a[p]) && a[p] != '=' && a[p] != '/') ++p;
+    if (p == attr_begin) ++p;  // a stray '=': skip it
+    const std::string_view attr = a.substr(attr_begin, p - attr_begin);
+    while (p < a.size() && is_space(a[p])) ++p;
+    std::string_view raw;
+    if (p < a.size() && a[p] == '=') {
+      ++p;
+      while (p < a.size() && is_space(a[p])) ++p;
+      if (p < a.size() && (a[p] == '"' || a[p] == '\'')) {
+        std::size_t end = a.find(a[p], p + 1);
+        if (end == std::string_view::npos) end = a.size();
+        raw = a.substr(p + 1, end - p - 1);
+        p = end + 1;
+      } else {
+        const std::size_t begin = p;
+        while (p < a.size() && !is_space(a[p])) ++p;
+        raw = a.substr(begin, p - begin);
+      }
+    }
+    if (attr.size() != name.size() || !StartsWithCaseless(attr, name)) continue;
+    value.clear();
+    for (std::size_t k = 0; k < raw.size();) {
+      std::size_t used = raw[k] == '&' ? DecodeEntity(raw, k, value) : 0;
+      if (used == 0) {
+        value.push_back(raw[k]);
+        ++k;
+      } else {
+        k += used;
+      }
+    }
+    return true;
+  }
+  return false;
 }
 
 bool LooksLikeXml(std::string_view bytes) {
@@ -195,4 +244,4 @@ bool LooksLikeText(std::string_view bytes) {
   return control * 20 <= head.size();
 }
 
-}  // namespace bulwark::detectors::dlp
+}  // namespace bulwark::detectors
