@@ -3,6 +3,8 @@
 #   scripts/install-deps.sh           build and run
 #   scripts/install-deps.sh --test    also the test tools (clang/libFuzzer, sanitizer runtimes,
 #                                     node + s3rver for the S3 object store tests)
+#                                     — and c-icap-client and Squid for the ICAP tests;
+#                                     --bench adds c-icap with its ClamAV module as ICAP peer
 #   scripts/install-deps.sh --bench   also the benchmark peers (clamscan, hyperfine)
 set -euo pipefail
 
@@ -20,11 +22,12 @@ for arg in "$@"; do
     --test)
       test_tools=true
       packages+=(clang libclang-rt-14-dev llvm gcab postgresql openssl)
+      packages+=(c-icap squid)  # ICAP tests: c-icap-client, Squid as the proxy
       # node and npm from Debian only when none is installed (a newer node may be).
       command -v node >/dev/null || packages+=(nodejs)
       command -v npm >/dev/null || packages+=(npm)
       ;;
-    --bench) packages+=(clamav hyperfine zip wrk) ;;
+    --bench) packages+=(clamav hyperfine zip wrk c-icap libc-icap-mod-virus-scan) ;;
     *) echo "install-deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
