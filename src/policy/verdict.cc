@@ -13,6 +13,11 @@ VerdictKind KindFor(engine::Category category) {
   return VerdictKind::kSuspicious;
 }
 
+bool IsEvidenceOnly(const engine::Finding& finding) {
+  return finding.category == engine::Category::kSuspicious &&
+         finding.severity == engine::Severity::kInfo;
+}
+
 }  // namespace
 
 std::string_view VerdictKindName(VerdictKind kind) {
@@ -30,6 +35,7 @@ Verdict DecideVerdict(std::span<const engine::Finding> findings) {
   Verdict verdict;
   const engine::Finding* deciding = nullptr;
   for (const auto& finding : findings) {
+    if (IsEvidenceOnly(finding)) continue;
     VerdictKind kind = KindFor(finding.category);
     if (deciding == nullptr || kind > verdict.kind) {
       verdict.kind = kind;

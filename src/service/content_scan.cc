@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "bulwark/content/blob.h"
+#include "bulwark/urls/url_match.h"
 #include "crypto/sha256.h"
 
 namespace bulwark::service {
@@ -81,6 +82,40 @@ ListVerdict CheckLists(const std::vector<storage::ListEntry>& entries, const std
     }
   }
   return verdict;
+}
+
+// The tenant's URL entries against the links the scan found (never fetched):
+//  - a block entry matching any link adds a BlockList.url finding;
+//  - allow entries clear the URL heuristics (detector "urls") when every link of the object
+//    is on them: a trusted newsletter's links. Unlike sender, domain and SHA-256 allow
+//    entries they do not skip the scan, so malware is still found.
+void ApplyUrlLists(const std::vector<storage::ListEntry>& entries, engine::ScanReport& report) {
+  if (report.urls.empty()) return;
+  auto listed = [&](const std::string& url, std::string_view disposition) {
+    return std::any_of(entries.begin(), entries.end(), [&](const storage::ListEntry& e) {
+      return e.kind == "url" && e.disposition == disposition && urls::UrlMatches(e.value, url);
+    });
+  };
+  for (const auto& e : entries) {
+    if (e.kind != "url" || e.disposition == "allow") continue;
+    if (std::none_of(report.urls.begin(), report.urls.end(),
+                     [&](const std::string& url) { return urls::UrlMatches(e.value, url); })) {
+      continue;
+    }
+    engine::Finding f;
+    f.detector = "lists";
+    f.name = "BlockList.url";
+    f.category = engine::Category::kMalware;
+    f.severity = engine::Severity::kHigh;
+    f.detail = "links to an address on the tenant's block list";
+    report.findings.push_back(std::move(f));
+  }
+  bool all_allowed = std::all_of(report.urls.begin(), report.urls.end(),
+                                 [&](const std::string& url) { return listed(url, "allow"); });
+  if (all_allowed) {
+    std::erase_if(report.findings,
+                  [](const engine::Finding& f) { return f.detector == "urls"; });
+  }
 }
 
 Result<TenantPolicy> LoadPolicy(Site& site, const std::string& tenant_id) {
@@ -166,6 +201,7 @@ Result<ContentScanOutcome> ScanContent(Site& site, const ContentScanRequest& req
   } else {
     report = EngineScan(site, request.data, request.name);
     for (auto& f : listed.blocked) report.findings.push_back(std::move(f));
+    ApplyUrlLists(entries, report);
     report.verdict = policy::DecideVerdict(report.findings);
   }
   outcome.decision = Decide(policy, report, request.subject);

@@ -50,8 +50,9 @@ Status ClaimDatabase(storage::Store& store, const std::string& site_id) {
   return OkStatus();
 }
 
-// Names, sizes and modification times of the files in the signature sources: a change of
-// any of them (a freshclam update, a new rule file) changes the fingerprint.
+// Names, sizes and modification times of the files in the signature sources and their
+// subdirectories: a change of any of them (a freshclam update, a new rule file, a new URL
+// feed) changes the fingerprint.
 std::string SignatureFilesFingerprint(const ServiceConfig& config) {
   std::vector<std::string> dirs = config.signature_dirs;
   if (!config.clamav_db.empty()) dirs.push_back(config.clamav_db);
@@ -59,7 +60,8 @@ std::string SignatureFilesFingerprint(const ServiceConfig& config) {
   for (const std::string& dir : dirs) {
     std::error_code ec;
     std::vector<std::string> entries;
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    // Recursive: URL feeds live in <dir>/urls/block and <dir>/urls/allow.
+    for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
       struct stat st {};
       if (::stat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
       entries.push_back(it->path().string() + "|" + std::to_string(st.st_size) + "|" +

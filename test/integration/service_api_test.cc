@@ -8,7 +8,9 @@
 #include <set>
 #include <thread>
 
+#include "crypto/sha256.h"
 #include "security/credentials.h"
+#include "service/content_scan.h"
 #include "service/administration.h"
 #include "service/maintenance.h"
 #include "storage/database.h"
@@ -399,6 +401,53 @@ TEST_P(ServiceApiTest, MultipartUploadsAndListsAreHonoured) {
             "clean");
 }
 
+// URL entries match the links found in the content (normalised; never fetched).
+TEST_P(ServiceApiTest, UrlListEntriesMatchTheLinksInTheContent) {
+  storage::Tenant tenant = NewTenant("Acme");
+  Credentials admin = Token(tenant.id, Role::kTenantAdmin);
+  auto add = [&](const std::string& disposition, const std::string& value) {
+    ApiResponse r = Call("POST", "/api/v1/lists", admin,
+                         json{{"kind", "url"}, {"disposition", disposition}, {"value", value}}
+                             .dump());
+    ASSERT_EQ(r.status, 201) << r.body;
+  };
+  const std::string phish =
+      "<html><body><p>Your mailbox is full.</p>"
+      "<a href=\"HTTPS://Login.Phish.Example:443/a/../verify?session=1\">Open</a></body></html>";
+  json before = ScanBytes(admin, phish, "name=notice.html");
+  EXPECT_EQ(before["verdict"], "clean") << before.dump();
+
+  add("block", "https://login.phish.example/verify");  // exact URL, query aside: prefix below
+  add("block", "https://login.phish.example/");        // every page of that host
+  json blocked = ScanBytes(admin, phish, "name=notice.html");
+  EXPECT_EQ(blocked["verdict"], "malicious") << blocked.dump();
+  int url_blocks = 0;
+  for (const auto& f : blocked["findings"]) url_blocks += f["name"] == "BlockList.url";
+  EXPECT_EQ(url_blocks, 1) << "one finding per matching entry";  // the exact entry lacks the query
+  ASSERT_TRUE(blocked.contains("event_seq"));
+  // The event names the list, never the link (it may carry a one-time token).
+  auto events = site().store().QueryEvents(tenant.id, {});
+  ASSERT_TRUE(events.ok());
+  ASSERT_FALSE(events->empty());
+  EXPECT_EQ(events->back().findings_json.find("session=1"), std::string::npos);
+  EXPECT_EQ(events->back().findings_json.find("phish.example/verify"), std::string::npos);
+  // A page without the link is not affected.
+  EXPECT_EQ(ScanBytes(admin, "<a href=\"https://other.example/\">x</a>", "name=n.html")["verdict"],
+            "clean");
+
+  // Allow entries clear the URL heuristics when every link is on them; scanning goes on.
+  const std::string newsletter =
+      "<html><body><a href=\"http://192.0.2.7/offers\">Our offers</a></body></html>";
+  json heuristic = ScanBytes(admin, newsletter, "name=news.html");
+  bool url_finding = false;
+  for (const auto& f : heuristic["findings"]) url_finding |= f["detector"] == "urls";
+  ASSERT_TRUE(url_finding) << heuristic.dump();
+  add("allow", "http://192.0.2.7/");
+  json allowed = ScanBytes(admin, newsletter, "name=news.html");
+  for (const auto& f : allowed["findings"]) EXPECT_NE(f["detector"], "urls") << allowed.dump();
+  EXPECT_EQ(allowed["allowed_by_list"], false) << "URL allow entries do not skip the scan";
+}
+
 TEST_P(ServiceApiTest, EventCursorNeverLosesOrRepeatsWhileScansArrive) {
   storage::Tenant tenant = NewTenant("Acme");
   Credentials analyst = Token(tenant.id, Role::kAnalyst);
@@ -765,6 +814,63 @@ TEST(S3QuarantineTest, QuarantinedObjectsAreSealedInTheBucket) {
 
 // Two sites side by side share nothing: credentials of one are refused by the other, and a
 // site refuses to start on the other's database or quarantine store.
+// Signature updates are picked up without a restart when their files change (the self-check
+// of `serve`), and only then.
+TEST(SignatureReloadTest, ChangedSignatureFilesAreReloadedAndOthersAreNot) {
+  char pattern[] = "/tmp/bulwark-sigs-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  std::string dir = pattern;
+  ServiceHarness::Options options;
+  options.extra_signature_dir = dir;
+  auto harness = ServiceHarness::Start(options);
+  ASSERT_TRUE(harness.ok()) << harness.status().ToString();
+  service::Site& site = (*harness)->site();
+
+  const std::string sample = "a sample that only the new signature knows about\n";
+  service::ContentScanRequest request;
+  request.data = sample;
+  request.name = "sample.txt";
+  auto before = service::ScanContent(site, request);
+  ASSERT_TRUE(before.ok());
+  EXPECT_FALSE(before->detection());
+  std::string version = site.engine().signature_version();
+
+  auto unchanged = site.ReloadSignaturesIfChanged();
+  ASSERT_TRUE(unchanged.ok());
+  EXPECT_FALSE(*unchanged);
+
+  std::ofstream(dir + "/update.hsb")
+      << crypto::ToHex(crypto::Sha256(sample)) << ":" << sample.size() << ":Bulwark.Test.Reload\n";
+  auto reloaded = site.ReloadSignaturesIfChanged();
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status().ToString();
+  EXPECT_TRUE(*reloaded);
+  EXPECT_NE(site.engine().signature_version(), version);
+  auto after = service::ScanContent(site, request);
+  ASSERT_TRUE(after.ok());
+  ASSERT_TRUE(after->detection());
+  EXPECT_NE(after->report.findings.at(0).name.find("Bulwark.Test.Reload"), std::string::npos);
+  auto again = site.ReloadSignaturesIfChanged();
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+
+  // URL feeds live one level down (urls/block): a new feed is picked up too.
+  std::filesystem::create_directories(dir + "/urls/block");
+  std::ofstream(dir + "/urls/block/local.domains") << "phish-feed.example\n";
+  auto feed = site.ReloadSignaturesIfChanged();
+  ASSERT_TRUE(feed.ok()) << feed.status().ToString();
+  EXPECT_TRUE(*feed);
+
+  // A broken signature file: the reload fails and the loaded set stays in use.
+  std::ofstream(dir + "/broken.ndb") << "not:a:valid:ndb:line:at:all\n";
+  auto broken = site.ReloadSignaturesIfChanged();
+  EXPECT_FALSE(broken.ok());
+  auto still = service::ScanContent(site, request);
+  ASSERT_TRUE(still.ok());
+  EXPECT_TRUE(still->detection());
+  harness->reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(TwoSitesTest, CredentialsAndStorageAreBoundToTheirSite) {
   ServiceHarness::Options eu_options;
   eu_options.site_id = "eu";

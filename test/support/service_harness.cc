@@ -52,6 +52,9 @@ Result<std::unique_ptr<ServiceHarness>> ServiceHarness::Start(const Options& opt
   h->config_.require_mfa = options.require_mfa;
   h->config_.clamav_db = "";  // the test signature set only: fast and deterministic
   h->config_.signature_dirs = {std::string(BULWARK_SOURCE_DIR) + "/rules/clamav"};
+  if (!options.extra_signature_dir.empty()) {
+    h->config_.signature_dirs.push_back(options.extra_signature_dir);
+  }
   h->config_.scan_threads = 2;
   if (options.token_rate_per_second > 0) {
     h->config_.token_rate_per_second = options.token_rate_per_second;

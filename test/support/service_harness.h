@@ -46,6 +46,8 @@ class ServiceHarness {
     std::string database_url;  // overrides the backend's fresh database
     // Rate limits per token (the site default when 0).
     double token_rate_per_second = 0, token_burst = 0;
+    // A further signature directory (after the project's test set), for reload tests.
+    std::string extra_signature_dir;
     // Quarantine on S3-compatible storage instead of the data directory.
     std::string s3_endpoint, s3_bucket, s3_access_key, s3_secret_key;
   };

@@ -24,6 +24,9 @@ struct Verdict {
 };
 
 // The worst category among `findings` decides; its first finding gives the reason.
+// Suspicious findings of severity info are evidence, not detections (a link shortener, a
+// link whose text names another domain: common in legitimate mail too); they stay in the
+// report for the phishing score and for analysts, but alone they leave the verdict clean.
 Verdict DecideVerdict(std::span<const engine::Finding> findings);
 
 }  // namespace bulwark::policy

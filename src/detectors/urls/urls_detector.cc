@@ -131,11 +131,11 @@ class UrlsDetector : public engine::Detector {
       const char* noun;
     };
     static constexpr Heuristic kHeuristics[] = {
-        {Check::kDisplayMismatch, "Url.DisplayMismatch", Severity::kMedium, "link"},
+        {Check::kDisplayMismatch, "Url.DisplayMismatch", Severity::kInfo, "link"},
         {Check::kIpLiteral, "Url.IpLiteralHost", Severity::kMedium, "URL"},
         {Check::kMixedScript, "Url.MixedScriptHost", Severity::kMedium, "host"},
-        {Check::kPunycode, "Url.PunycodeHost", Severity::kLow, "host"},
-        {Check::kShortener, "Url.Shortener", Severity::kLow, "URL"},
+        {Check::kPunycode, "Url.PunycodeHost", Severity::kInfo, "host"},
+        {Check::kShortener, "Url.Shortener", Severity::kInfo, "URL"},
     };
     for (const Heuristic& h : kHeuristics) {
       if (tally(h.check).count == 0) continue;

@@ -71,7 +71,7 @@ TEST(UrlsDetectorTest, LinkTextShowingAnotherDomainIsADisplayMismatch) {
   const Finding* f = Named(r, "Url.DisplayMismatch");
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->category, Category::kSuspicious);
-  EXPECT_EQ(f->severity, Severity::kMedium);
+  EXPECT_EQ(f->severity, Severity::kInfo);  // evidence: click trackers do this in ham too
   EXPECT_EQ(f->detector, "urls");
   EXPECT_NE(f->detail.find("text shows www.paypal.com"), std::string::npos) << f->detail;
   EXPECT_NE(f->detail.find("https://secure-verify.example.net/pp/login"), std::string::npos);
@@ -110,7 +110,7 @@ TEST(UrlsDetectorTest, Shorteners) {
                      content::FileKind::kText);
   const Finding* f = Named(r, "Url.Shortener");
   ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->severity, Severity::kLow);
+  EXPECT_EQ(f->severity, Severity::kInfo);
   EXPECT_NE(f->detail.find("2 URLs"), std::string::npos) << f->detail;
   EXPECT_EQ(Named(Inspect("https://bitly.example.com/ https://notbit.ly.example/",
                           content::FileKind::kText),
