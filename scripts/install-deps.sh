@@ -2,6 +2,7 @@
 # Installs the Debian 12 packages Bulwark needs, skipping those already present.
 #   scripts/install-deps.sh           build and run
 #   scripts/install-deps.sh --test    also the test tools (clang/libFuzzer, sanitizer runtimes,
+#                                     clamd and clamdscan for the clamd front-end tests,
 #                                     node + s3rver for the S3 object store tests)
 #                                     — and c-icap-client and Squid for the ICAP tests;
 #                                     --bench adds c-icap with its ClamAV module as ICAP peer
@@ -21,7 +22,7 @@ for arg in "$@"; do
   case "$arg" in
     --test)
       test_tools=true
-      packages+=(clang libclang-rt-14-dev llvm gcab postgresql openssl)
+      packages+=(clang libclang-rt-14-dev llvm gcab postgresql openssl clamav-daemon clamdscan)
       packages+=(c-icap squid)  # ICAP tests: c-icap-client, Squid as the proxy
       # node and npm from Debian only when none is installed (a newer node may be).
       command -v node >/dev/null || packages+=(nodejs)
