@@ -205,14 +205,20 @@ class Session {
           if (!Send("ICAP/1.0 100 Continue\r\n\r\n").ok()) return Failure{0, false};
           answering_preview = false;
           read = ReadChunks(message, nullptr, false, allow_204);
-          if (!read.ok()) return Failure{CodeForReadError(read, 400), false};
+          if (!read.ok()) return ReadFailure(message, read);
         }
       } else {
         Status read = ReadChunks(message, nullptr, false, allow_204);
-        if (!read.ok()) return Failure{CodeForReadError(read, 400), false};
+        if (!read.ok()) return ReadFailure(message, read);
       }
     }
     return Finish(message, tenant_id, allow_204, answering_preview);
+  }
+
+  // A body that broke off: answered with an error, unless a streamed echo already began
+  // (then the connection is just closed: the client sees a truncated reply).
+  static Failure ReadFailure(const Message& message, const Status& status) {
+    return Failure{message.streaming ? 0 : CodeForReadError(status, 400), false};
   }
 
   // True when the HTTP headers announce a body larger than max_object_bytes.
