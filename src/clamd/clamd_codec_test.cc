@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+
 namespace bulwark::clamd {
 namespace {
 
@@ -15,25 +17,30 @@ TEST(ClamdCodecTest, FormsAndTerminators) {
 }
 
 TEST(ClamdCodecTest, ParsesEveryCommandInTheZForm) {
-  EXPECT_EQ(ParseCommand("PING", Form::kNul).command, Command::kPing);
-  EXPECT_EQ(ParseCommand("VERSION", Form::kNul).command, Command::kVersion);
-  EXPECT_EQ(ParseCommand("VERSIONCOMMANDS", Form::kNul).command, Command::kVersionCommands);
-  EXPECT_EQ(ParseCommand("RELOAD", Form::kNul).command, Command::kReload);
-  EXPECT_EQ(ParseCommand("SHUTDOWN", Form::kNul).command, Command::kShutdown);
-  EXPECT_EQ(ParseCommand("QUIT", Form::kNul).command, Command::kShutdown);
-  EXPECT_EQ(ParseCommand("INSTREAM", Form::kNul).command, Command::kInstream);
-  EXPECT_EQ(ParseCommand("FILDES", Form::kNul).command, Command::kFildes);
-  EXPECT_EQ(ParseCommand("STATS", Form::kNul).command, Command::kStats);
-  EXPECT_EQ(ParseCommand("IDSESSION", Form::kNul).command, Command::kIdSession);
-  EXPECT_EQ(ParseCommand("END", Form::kNul).command, Command::kEnd);
-  EXPECT_EQ(ParseCommand("DETSTATS", Form::kNul).command, Command::kDetStats);
-  EXPECT_EQ(ParseCommand("DETSTATSCLEAR", Form::kNul).command, Command::kDetStatsClear);
+  const std::pair<std::string_view, Command> commands[] = {
+      {"PING", Command::kPing},
+      {"VERSION", Command::kVersion},
+      {"VERSIONCOMMANDS", Command::kVersionCommands},
+      {"RELOAD", Command::kReload},
+      {"SHUTDOWN", Command::kShutdown},
+      {"QUIT", Command::kShutdown},
+      {"INSTREAM", Command::kInstream},
+      {"FILDES", Command::kFildes},
+      {"STATS", Command::kStats},
+      {"IDSESSION", Command::kIdSession},
+      {"END", Command::kEnd},
+      {"DETSTATS", Command::kDetStats},
+      {"DETSTATSCLEAR", Command::kDetStatsClear},
+      {"CONTSCAN /x", Command::kContScan},
+      {"MULTISCAN /x", Command::kMultiScan},
+      {"ALLMATCHSCAN /x", Command::kAllMatchScan},
+  };
+  for (const auto& [body, command] : commands) {
+    EXPECT_EQ(ParseCommand(body, Form::kNul).command, command) << body;
+  }
   ParsedCommand scan = ParseCommand("SCAN /srv/a b", Form::kNul);
   EXPECT_EQ(scan.command, Command::kScan);
   EXPECT_EQ(scan.argument, "/srv/a b");
-  EXPECT_EQ(ParseCommand("CONTSCAN /x", Form::kNul).command, Command::kContScan);
-  EXPECT_EQ(ParseCommand("MULTISCAN /x", Form::kNul).command, Command::kMultiScan);
-  EXPECT_EQ(ParseCommand("ALLMATCHSCAN /x", Form::kNul).command, Command::kAllMatchScan);
   ParsedCommand auth = ParseCommand("AUTH secret", Form::kNewline);
   EXPECT_EQ(auth.command, Command::kAuth);
   EXPECT_EQ(auth.argument, "secret");
