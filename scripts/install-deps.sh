@@ -4,7 +4,8 @@
 #   scripts/install-deps.sh --test    also the test tools (clang/libFuzzer, sanitizer runtimes,
 #                                     clamd and clamdscan for the clamd front-end tests,
 #                                     node + s3rver for the S3 object store tests)
-#                                     — and c-icap-client and Squid for the ICAP tests;
+#                                     — and c-icap-client and Squid for the ICAP tests,
+#                                     NSD for the sender-authentication tests;
 #                                     --bench adds c-icap with its ClamAV module as ICAP peer
 #   scripts/install-deps.sh --bench   also the benchmark peers (clamscan, hyperfine)
 set -euo pipefail
@@ -16,6 +17,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev libpq-dev libsodium-dev libboost-dev libtomlplusplus-dev
   libidn2-dev libpsl-dev publicsuffix
+  libspf2-dev libopendkim-dev libopendmarc-dev
 )
 test_tools=false
 for arg in "$@"; do
@@ -24,6 +26,7 @@ for arg in "$@"; do
       test_tools=true
       packages+=(clang libclang-rt-14-dev llvm gcab postgresql openssl clamav-daemon clamdscan)
       packages+=(c-icap squid)  # ICAP tests: c-icap-client, Squid as the proxy
+      packages+=(nsd)  # sender-authentication tests: a local DNS server for SPF/DKIM/DMARC zones
       # node and npm from Debian only when none is installed (a newer node may be).
       command -v node >/dev/null || packages+=(nodejs)
       command -v npm >/dev/null || packages+=(npm)
