@@ -4,6 +4,7 @@
 #include "detectors/clamav/clamav_detector.h"
 #include "detectors/dlp/dlp_detector.h"
 #include "detectors/hashes/hash_detector.h"
+#include "detectors/senderauth/senderauth_detector.h"
 #include "detectors/urls/urls_detector.h"
 #include "detectors/yara/yara_detector.h"
 #include "unpackers/archive/archive_unpacker.h"
@@ -13,6 +14,27 @@
 #include "unpackers/pdf/pdf_unpacker.h"
 
 namespace bulwark::extensions {
+namespace {
+
+void RegisterSenderAuth(engine::Registry& registry, const ExtensionOptions& options) {
+  detectors::SenderAuthDetectorConfig config;
+  config.options.trusted_authserv_ids = options.sender_auth_trusted_authserv_ids;
+  config.resolver = options.sender_auth_resolver;
+  if (config.resolver == nullptr) {
+    auto resolver = senderauth::CreateStubResolver({options.sender_auth_nameserver});
+    if (!resolver.ok()) {
+      const Status error = resolver.status();
+      registry.AddDetector([error](const engine::SignatureSources&) -> Result<engine::DetectorPtr> {
+        return error;
+      });
+      return;
+    }
+    config.resolver = std::move(resolver).value();
+  }
+  detectors::RegisterSenderAuthDetector(registry, std::move(config));
+}
+
+}  // namespace
 
 void RegisterStandardExtensions(engine::Registry& registry, const ExtensionOptions& options) {
   // Unpackers: the first that accepts an object opens it.
@@ -29,6 +51,7 @@ void RegisterStandardExtensions(engine::Registry& registry, const ExtensionOptio
   detectors::RegisterActiveContentDetector(registry);
   detectors::RegisterUrlsDetector(registry);
   if (options.dlp) detectors::RegisterDlpDetector(registry);
+  if (options.sender_auth) RegisterSenderAuth(registry, options);
 }
 
 }  // namespace bulwark::extensions
