@@ -12,7 +12,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "clamd/clamd_front_end.h"
 #include "http/server.h"
+#include "icap/icap_front_end.h"
+#include "net/stream_server.h"
 #include "service/administration.h"
 #include "service/api.h"
 #include "service/audit_export.h"
@@ -78,8 +81,18 @@ struct ServeOptions {
   SiteOptions site;
   std::string address;
   int port = -1;
+  int clamd_port = -1;  // -1: as configured
+  int icap_port = -1;
+  bool no_clamd = false;
+  bool no_icap = false;
   std::string ready_file;
 };
+
+std::string DescribeAll(const std::vector<net::Endpoint>& endpoints) {
+  std::string out;
+  for (const auto& e : endpoints) out += (out.empty() ? "" : ", ") + net::Describe(e);
+  return out;
+}
 
 int RunServe(const ServeOptions& options) {
   ::umask(077);  // the database, keys, certificate key and quarantine are the site's alone
@@ -87,6 +100,10 @@ int RunServe(const ServeOptions& options) {
   if (!config.ok()) return Fail(config.status());
   if (!options.address.empty()) config->api.address = options.address;
   if (options.port >= 0) config->api.port = static_cast<std::uint16_t>(options.port);
+  if (options.clamd_port >= 0) config->clamd.tcp.port = static_cast<std::uint16_t>(options.clamd_port);
+  if (options.icap_port >= 0) config->icap.listener.port = static_cast<std::uint16_t>(options.icap_port);
+  if (options.no_clamd) config->clamd.enabled = false;
+  if (options.no_icap) config->icap.enabled = false;
 
   // Signals are taken synchronously by this thread (sigwait); every thread started below
   // inherits the mask.
@@ -126,6 +143,23 @@ int RunServe(const ServeOptions& options) {
   if (!server.ok()) return Fail(server.status());
   (*server)->Start();
 
+  // The protocol front-ends. A clamd SHUTDOWN (when allowed) stops the service as SIGTERM does.
+  std::unique_ptr<clamd::ClamdFrontEnd> clamd_front_end;
+  if (config->clamd.enabled) {
+    Result<std::unique_ptr<clamd::ClamdFrontEnd>> started = clamd::ClamdFrontEnd::Start(
+        **site, config->clamd, config->certificate_file, config->private_key_file,
+        [] { ::kill(::getpid(), SIGTERM); });
+    if (!started.ok()) return Fail(started.status());
+    clamd_front_end = std::move(*started);
+  }
+  std::unique_ptr<icap::IcapFrontEnd> icap_front_end;
+  if (config->icap.enabled) {
+    Result<std::unique_ptr<icap::IcapFrontEnd>> started =
+        icap::IcapFrontEnd::Start(**site, config->icap);
+    if (!started.ok()) return Fail(started.status());
+    icap_front_end = std::move(*started);
+  }
+
   const service::ServiceConfig& c = (*site)->config();
   std::string base = "https://" + c.api.address + ":" + std::to_string((*server)->port());
   std::printf("Bulwark %s: site \"%s\" (%s, region %s)\n", BULWARK_VERSION, c.site.id.c_str(),
@@ -136,6 +170,15 @@ int RunServe(const ServeOptions& options) {
               (*site)->database().Describe().c_str());
   std::printf("  TLS      %s%s\n", c.certificate_file.c_str(),
               c.generate_certificate ? " (self-signed, generated)" : "");
+  if (clamd_front_end) {
+    std::printf("  clamd    %s%s\n", DescribeAll(clamd_front_end->bound()).c_str(),
+                c.clamd.tenant.empty() ? "   (no tenant: verdicts only, no events)" : "");
+  }
+  if (icap_front_end) {
+    std::printf("  ICAP     icap://%s/respmod, /reqmod%s\n",
+                DescribeAll(icap_front_end->bound()).c_str(),
+                c.icap.tenant.empty() ? "   (no tenant: verdicts only, no events)" : "");
+  }
   // SIEM push of detection events: the database is the buffer while the receiver is down.
   std::unique_ptr<service::SyslogForwarder> forwarder;
   if (!c.syslog_host.empty()) {
@@ -220,6 +263,8 @@ int RunServe(const ServeOptions& options) {
     LogJson({{"level", "info"}, {"msg", "stopping"}, {"signal", signal_number}});
     break;
   }
+  if (icap_front_end) icap_front_end->Stop(std::chrono::seconds(10));
+  if (clamd_front_end) clamd_front_end->Stop(std::chrono::seconds(10));
   (*server)->Stop(std::chrono::seconds(10));
   {
     std::lock_guard lock(mutex);
@@ -439,6 +484,12 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
   serve->add_option("--address", options->address, "Listen address (overrides the config)");
   serve->add_option("--port", options->port, "Listen port; 0 picks a free one")
       ->check(CLI::Range(0, 65535));
+  serve->add_option("--clamd-port", options->clamd_port,
+                    "clamd-protocol TCP port (default 3310); 0 picks a free one");
+  serve->add_option("--icap-port", options->icap_port,
+                    "ICAP port (default 1344); 0 picks a free one");
+  serve->add_flag("--no-clamd", options->no_clamd, "Do not start the clamd-protocol listeners");
+  serve->add_flag("--no-icap", options->no_icap, "Do not start the ICAP listener");
   serve->add_option("--ready-file", options->ready_file,
                     "Write the listening port to this file once serving");
   serve->callback([options, &exit_code] { exit_code = RunServe(*options); });

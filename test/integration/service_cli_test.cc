@@ -1,18 +1,24 @@
 // `bulwark serve` and the administration commands as an operator runs them: the real binary
 // on a data directory, exit codes and output.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "bulwark/common/unique_fd.h"
 #include "http/client.h"
 #include "storage/database.h"
 #include "test/support/test_support.h"
@@ -104,6 +110,55 @@ TEST_F(ServiceCliTest, AuditVerifyDetectsAChangedRecord) {
   EXPECT_NE(tampered.out.find("record 2"), std::string::npos) << tampered.out;
 }
 
+// The port printed after `prefix` in the start-up text, or 0.
+int PortAfter(const std::string& text, const std::string& prefix) {
+  std::size_t at = text.find(prefix);
+  return at == std::string::npos ? 0 : std::atoi(text.c_str() + at + prefix.size());
+}
+
+UniqueFd ConnectTcp(int port) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    return UniqueFd();
+  }
+  return fd;
+}
+
+UniqueFd ConnectUnix(const std::string& path) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(address.sun_path)) return UniqueFd();
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    return UniqueFd();
+  }
+  return fd;
+}
+
+// Sends `request`, half-closes, and returns everything the server answers until it closes.
+std::string Exchange(UniqueFd fd, const std::string& request) {
+  if (!fd.valid()) return "(connect failed)";
+  timeval timeout{10, 0};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size())) {
+    return "(send failed)";
+  }
+  ::shutdown(fd.get(), SHUT_WR);
+  std::string reply;
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = ::recv(fd.get(), buffer, sizeof(buffer), 0);
+    if (n <= 0) return reply;
+    reply.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
 TEST_F(ServiceCliTest, ServeStartsPrintsWhereToReachItAndStopsOnSigterm) {
   std::string ready = (dir_.path() / "port").string();
   std::string out = (dir_.path() / "serve.out").string();
@@ -115,7 +170,8 @@ TEST_F(ServiceCliTest, ServeStartsPrintsWhereToReachItAndStopsOnSigterm) {
     std::freopen(err.c_str(), "w", stderr);
     std::string data = Data();
     execl(BULWARK_BINARY, "bulwark", "serve", "--data", data.c_str(), "--port", "0",
-          "--ready-file", ready.c_str(), static_cast<char*>(nullptr));
+          "--clamd-port", "0", "--icap-port", "0", "--ready-file", ready.c_str(),
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -142,6 +198,39 @@ TEST_F(ServiceCliTest, ServeStartsPrintsWhereToReachItAndStopsOnSigterm) {
   auto health = (*client)->Get("https://127.0.0.1:" + std::to_string(port) + "/healthz");
   ASSERT_TRUE(health.ok()) << health.status().ToString();
   EXPECT_EQ(health->status, 200);
+
+  // The protocol front-ends, where the start-up text says they are.
+  int clamd_port = PortAfter(printed, "  clamd    127.0.0.1:");
+  ASSERT_GT(clamd_port, 0) << printed;
+  EXPECT_EQ(Exchange(ConnectTcp(clamd_port), std::string("zPING\0", 6)),
+            std::string("PONG\0", 5));
+  EXPECT_NE(printed.find("unix:" + Data() + "/clamd.sock"), std::string::npos) << printed;
+  EXPECT_EQ(Exchange(ConnectUnix(Data() + "/clamd.sock"), "nPING\n"), "PONG\n");
+  int icap_port = PortAfter(printed, "  ICAP     icap://127.0.0.1:");
+  ASSERT_GT(icap_port, 0) << printed;
+  std::string options_reply =
+      Exchange(ConnectTcp(icap_port), "OPTIONS icap://127.0.0.1/respmod ICAP/1.0\r\n"
+                                      "Host: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(options_reply.rfind("ICAP/1.0 200", 0), 0u) << options_reply;
+
+  // SIGHUP reloads the signatures and the service goes on.
+  kill(pid, SIGHUP);
+  auto logged = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (ReadAll(err).find("signatures reloaded") == std::string::npos &&
+         std::chrono::steady_clock::now() < logged) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(ReadAll(err).find("\"msg\":\"signatures reloaded\""), std::string::npos);
+  EXPECT_EQ(Exchange(ConnectTcp(clamd_port), std::string("zPING\0", 6)),
+            std::string("PONG\0", 5));
+
+  // A second instance cannot take the same clamd port: a clear error, exit 2.
+  CommandResult clash = Bulwark("serve --data " + Data() + "-second --port 0 --icap-port 0 " +
+                                "--clamd-port " + std::to_string(clamd_port));
+  EXPECT_EQ(clash.exit_code, 2);
+  EXPECT_NE(clash.err.find("clamd listener: 127.0.0.1:" + std::to_string(clamd_port)),
+            std::string::npos)
+      << clash.err;
 
   kill(pid, SIGTERM);
   int status = 0;
