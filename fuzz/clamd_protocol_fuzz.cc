@@ -65,8 +65,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static NullBackend backend;
   clamd::ClamdSessionOptions options;
   options.stream_max_length = 1 << 16;
-  options.idle_timeout = std::chrono::milliseconds(0);
-  options.read_timeout = std::chrono::milliseconds(0);
+  // The memory connection never waits: a timeout only has to be positive.
+  options.idle_timeout = std::chrono::milliseconds(1000);
+  options.read_timeout = std::chrono::milliseconds(1000);
   options.scan_directories = {"/nonexistent-clamd-fuzz"};  // path checks run; nothing is read
   net::Transport transport = net::Transport::kTcp;
   switch (data[0] % 3) {
