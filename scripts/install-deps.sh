@@ -26,7 +26,7 @@ for arg in "$@"; do
       test_tools=true
       packages+=(clang libclang-rt-14-dev llvm gcab postgresql openssl clamav-daemon clamdscan)
       packages+=(c-icap squid)  # ICAP tests: c-icap-client, Squid as the proxy
-      packages+=(nsd)  # sender-authentication tests: a local DNS server for SPF/DKIM/DMARC zones
+      packages+=(nsd libyaml-dev)  # sender authentication: local DNS server; the SPF suite is YAML
       # node and npm from Debian only when none is installed (a newer node may be).
       command -v node >/dev/null || packages+=(nodejs)
       command -v npm >/dev/null || packages+=(npm)

@@ -328,7 +328,11 @@ std::optional<AuthResults> ParseAuthenticationResults(std::string_view value) {
   if (head.size() >= 2 && head.front() == '"' && head.back() == '"') {
     head = head.substr(1, head.size() - 2);
   }
-  if (head.empty()) return std::nullopt;
+  if (head.empty() || std::any_of(head.begin(), head.end(), [](char c) {
+        return static_cast<unsigned char>(c) < ' ' || c == 127;
+      })) {
+    return std::nullopt;  // no authserv-id, or one with control bytes (not a value)
+  }
   out.authserv_id = ToLower(head);
   for (std::size_t i = 1; i < parts.size() && out.results.size() < kMaxResults; ++i) {
     const auto pairs = ReadPairs(parts[i]);
@@ -360,7 +364,11 @@ std::optional<AuthResults> ParseAuthenticationResults(std::string_view value) {
 }
 
 std::string RenderAuthenticationResults(const AuthResults& results) {
-  std::string out = Quote(results.authserv_id.empty() ? "unknown" : results.authserv_id, false);
+  std::string id;
+  for (char c : results.authserv_id) {
+    if (static_cast<unsigned char>(c) >= ' ' && c != 127) id += c;
+  }
+  std::string out = Quote(id.empty() ? "unknown" : id, false);
   if (results.results.empty()) return out + "; none";
   for (const AuthResultsEntry& entry : results.results) {
     out += ";\r\n\t";
