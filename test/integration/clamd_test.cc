@@ -320,6 +320,18 @@ TEST_F(ClamdFrontEndTest, ClamdscanMultiscanInsideAndOutsideTheAllowedDirectory)
   EXPECT_NE(outside.out.find("Access denied. ERROR"), std::string::npos) << outside.out;
 }
 
+TEST_F(ClamdFrontEndTest, ClamdscanDefaultModeSendsPaths) {
+  if (!HaveClamdscan()) GTEST_SKIP() << "clamdscan is not installed (Debian package clamdscan)";
+  std::string eicar = (Root() / "files/eicar.com").string();
+  CommandResult found = Clamdscan(eicar);
+  EXPECT_EQ(found.exit_code, 1) << found.out << found.err;
+  EXPECT_EQ(found.out, eicar + ": Eicar-Test-Signature.UNOFFICIAL FOUND\n") << found.err;
+  std::string outside = (Root() / "outside/other.txt").string();
+  CommandResult refused = Clamdscan(outside);
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_EQ(refused.out, outside + ": Access denied. ERROR\n") << refused.err;
+}
+
 TEST_F(ClamdFrontEndTest, ByteParityWithRealClamd) {
   if (!fs::exists(RealClamd::kBinary)) {
     GTEST_SKIP() << "clamd is not installed (Debian package clamav-daemon)";
@@ -367,6 +379,19 @@ TEST_F(ClamdFrontEndTest, ByteParityWithRealClamd) {
     std::string theirs = ExchangeTcp(real.port(), input);
     std::string ours = ExchangeTcp(tcp_port_, input);
     EXPECT_EQ(ours, theirs) << name;
+  }
+
+  // The real client on a stream over StreamMaxLength: same output, same exit code.
+  if (HaveClamdscan()) {
+    fs::path big = dir / "big.bin";
+    std::ofstream(big, std::ios::binary) << std::string(2 * kStreamMax, 'B');
+    fs::path their_conf = dir / "client.conf";
+    std::ofstream(their_conf) << "TCPSocket " << real.port() << "\nTCPAddr 127.0.0.1\n";
+    CommandResult theirs = RunShell("clamdscan --no-summary --stream --config-file=" +
+                                        their_conf.string() + " " + big.string(), dir);
+    CommandResult ours = Clamdscan("--stream " + big.string());
+    EXPECT_EQ(ours.out, theirs.out);
+    EXPECT_EQ(ours.exit_code, theirs.exit_code) << theirs.out << theirs.err;
   }
 
   // VERSION differs in content (clamd without an official database prints no /DB/DATE);
