@@ -6,8 +6,10 @@
 #   c-icap's echo service (the protocol alone, no scan: the floor)
 # Two clients: c-icap-client (one process per request, so process start-up and its own
 # waits dominate), and bench/icap_load.py (RESPMOD with Allow: 204 over persistent
-# connections, 1 and 4 at once) for the servers' own cost: a 20 KB text document with unique
-# bytes per request (no verdict cache), a 1 MB random file, and EICAR. RSS after the run.
+# connections, 1 and 4 at once) for the servers' own cost: a 20 KB text document and a 1 MB
+# random file, both with unique bytes per request (no verdict cache), and EICAR. Bulwark runs
+# twice: with a tenant (default policy: EICAR is recorded and sealed into the quarantine) and
+# without (verdict only, like c-icap). RSS after the run.
 # Usage: bench/icap_bench.sh [build-dir] (default build/; needs target icap_bench_server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -92,9 +94,15 @@ bulwark_port=$(free_port)
 "$server" "$work/bulwark-data" "$PWD/rules/clamav" "$bulwark_port" Bench \
   > "$work/bulwark.out" 2> "$work/bulwark.err" &
 bulwark_pid=$!; pids+=($bulwark_pid)
+# The same without a tenant: the engine's verdict only, no event, no quarantine.
+bare_port=$(free_port)
+"$server" "$work/bare-data" "$PWD/rules/clamav" "$bare_port" \
+  > "$work/bare.out" 2> "$work/bare.err" &
+bare_pid=$!; pids+=($bare_pid)
 
 for _ in $(seq 300); do grep -q "Self checking every" "$work/clamd/clamd.log" 2> /dev/null && break; sleep 0.1; done
-wait_port "$clamd_port" && wait_port "$cicap_port" && wait_port "$bulwark_port" || {
+wait_port "$clamd_port" && wait_port "$cicap_port" && wait_port "$bulwark_port" &&
+  wait_port "$bare_port" || {
   echo "a server did not start" >&2; cat "$work/clamd/out" "$work/cicap/out" "$work/bulwark.err" >&2; exit 1; }
 
 # Sanity: both scanners block EICAR and pass the document.
@@ -149,13 +157,15 @@ echo
 echo "| server / object | clients | requests/s | ms per request | ICAP statuses |"
 echo "|---|---|---|---|---|"
 for clients in 1 4; do
-  for file in "unique-doc:$work/document.txt" "$work/random.bin" "$work/eicar.com"; do
+  for file in "unique-doc:$work/document.txt" "unique-doc:$work/random.bin" "$work/eicar.com"; do
     case $file in
-      unique-doc:*) name="20 KB document (unique bytes)" ;;
-      *) name=$(basename "$file") ;;
+      unique-doc:*document*) name="20 KB document (unique bytes)" ;;
+      unique-doc:*random*) name="1 MB random (unique bytes)" ;;
+      *) name="EICAR (same bytes)" ;;
     esac
     run_load "c-icap + clamd: $name" "$cicap_port" avscan "$file" "$clients"
-    run_load "Bulwark: $name" "$bulwark_port" respmod "$file" "$clients"
+    run_load "Bulwark, tenant (events, quarantine): $name" "$bulwark_port" respmod "$file" "$clients"
+    run_load "Bulwark, no tenant (verdict only): $name" "$bare_port" respmod "$file" "$clients"
     run_load "c-icap echo (no scan): $name" "$cicap_port" echo "$file" "$clients"
   done
 done
@@ -164,4 +174,5 @@ echo
 echo "| server | RSS after the run (MB) |"
 echo "|---|---|"
 echo "| c-icap (all processes) + clamd | $(( ($(rss_kb $cicap_all) + $(rss_kb "$clamd_pid")) / 1024 )) (clamd alone $(( $(rss_kb "$clamd_pid") / 1024 ))) |"
-echo "| Bulwark ICAP front-end (whole site process) | $(( $(rss_kb "$bulwark_pid") / 1024 )) |"
+echo "| Bulwark ICAP front-end, tenant (whole site process) | $(( $(rss_kb "$bulwark_pid") / 1024 )) |"
+echo "| Bulwark ICAP front-end, no tenant (whole site process) | $(( $(rss_kb "$bare_pid") / 1024 )) |"
