@@ -17,6 +17,7 @@
 #include <fstream>
 #include <thread>
 
+#include "crypto/sha256.h"
 #include "icap/icap_front_end.h"
 #include "service/administration.h"
 #include "test/support/service_harness.h"
@@ -97,6 +98,7 @@ class IcapIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ServiceHarness::Options options;
+    options.extra_signature_dir = signatures_.path().string();  // for the ISTag test
     auto started = ServiceHarness::Start(options);
     ASSERT_TRUE(started.ok()) << started.status().ToString();
     harness_ = std::move(started).value();
@@ -172,7 +174,34 @@ class IcapIntegrationTest : public ::testing::Test {
   std::string acme_, other_;
   ScratchDir files_;
   ScratchDir scratch_;
+  ScratchDir signatures_;
 };
+
+std::string IstagOf(const std::string& reply) {
+  std::size_t at = reply.find("\r\nISTag: ");
+  if (at == std::string::npos) return "";
+  std::size_t start = at + 9;
+  return reply.substr(start, reply.find("\r\n", start) - start);
+}
+
+// RFC 3507 §4.7: the ISTag changes whenever the service would answer differently, here
+// when the signatures reload; proxies drop their cached answers on a new tag.
+TEST_F(IcapIntegrationTest, IstagChangesWhenSignaturesReload) {
+  const std::string options = "OPTIONS icap://127.0.0.1/respmod ICAP/1.0\r\n\r\n";
+  std::string before = IstagOf(RawExchange(options));
+  ASSERT_FALSE(before.empty());
+  EXPECT_EQ(IstagOf(RawExchange(options)), before) << "stable while nothing changes";
+
+  const std::string sample = "a download only the new signature knows\n";
+  signatures_.Write("update.hsb", crypto::ToHex(crypto::Sha256(sample)) + ":" +
+                                      std::to_string(sample.size()) + ":Bulwark.Test.Istag\n");
+  auto reloaded = site().ReloadSignaturesIfChanged();
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status().ToString();
+  ASSERT_TRUE(*reloaded);
+  std::string after = IstagOf(RawExchange(options));
+  EXPECT_FALSE(after.empty());
+  EXPECT_NE(after, before);
+}
 
 TEST_F(IcapIntegrationTest, CIcapClient) {
   if (!HaveProgram("c-icap-client")) {
