@@ -201,22 +201,10 @@ std::vector<HeaderField> ParseHeaderFields(std::string_view message) {
 std::string AddressOf(std::string_view field_value) {
   const std::string text = StripComments(field_value);
   std::string_view s = text;
-  // Several mailboxes (a comma outside quotes and angle brackets) are not one address.
-  int angle = 0;
-  bool quoted = false;
-  std::size_t commas = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && quoted) {
-      ++i;
-      continue;
-    }
-    if (s[i] == '"') quoted = !quoted;
-    if (quoted) continue;
-    if (s[i] == '<') ++angle;
-    if (s[i] == '>' && angle > 0) --angle;
-    if (s[i] == ',' && angle == 0 && !Trim(s.substr(i + 1)).empty()) ++commas;
-  }
-  if (commas > 0) return "";
+  // Several mailboxes (a comma outside quoted strings) are not one address.
+  std::size_t mailboxes = 0;
+  for (std::string_view part : SplitOutsideQuotes(s, ',')) mailboxes += !Trim(part).empty();
+  if (mailboxes > 1) return "";
   std::string_view addr = s;
   const std::size_t lt = s.rfind('<');
   if (lt != std::string_view::npos) {

@@ -36,15 +36,17 @@ struct Node {
   enum class Kind { kScalar, kSequence, kMapping } kind = Kind::kScalar;
   std::string scalar;
   std::vector<Node> items;
-  std::vector<std::pair<std::string, Node>> pairs;
+  // A mapping: keys[i] → values[i] (two vectors: std::pair of an incomplete type does not
+  // compile with libstdc++ under clang).
+  std::vector<std::string> keys;
+  std::vector<Node> values;
 
   const Node* Get(std::string_view key) const {
-    for (const auto& [k, v] : pairs) {
-      if (k == key) return &v;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] == key) return &values[i];
     }
     return nullptr;
   }
-  std::string Text() const { return scalar; }
 };
 
 Node Convert(yaml_document_t* doc, yaml_node_t* node) {
@@ -66,8 +68,8 @@ Node Convert(yaml_document_t* doc, yaml_node_t* node) {
       out.kind = Node::Kind::kMapping;
       for (yaml_node_pair_t* p = node->data.mapping.pairs.start;
            p < node->data.mapping.pairs.top; ++p) {
-        out.pairs.emplace_back(Convert(doc, yaml_document_get_node(doc, p->key)).scalar,
-                               Convert(doc, yaml_document_get_node(doc, p->value)));
+        out.keys.push_back(Convert(doc, yaml_document_get_node(doc, p->key)).scalar);
+        out.values.push_back(Convert(doc, yaml_document_get_node(doc, p->value)));
       }
       break;
     default:
@@ -172,7 +174,9 @@ struct Zone {
 Zone BuildZone(const Node* zonedata) {
   Zone zone;
   if (zonedata == nullptr) return zone;
-  for (const auto& [raw_name, records] : zonedata->pairs) {
+  for (std::size_t n = 0; n < zonedata->keys.size(); ++n) {
+    const std::string& raw_name = zonedata->keys[n];
+    const Node& records = zonedata->values[n];
     std::string name = raw_name;
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     while (!name.empty() && name.back() == '.') name.pop_back();
@@ -190,7 +194,9 @@ Zone BuildZone(const Node* zonedata) {
         timeout |= r.scalar == "TIMEOUT";
         continue;
       }
-      for (const auto& [type, value] : r.pairs) {
+      for (std::size_t k = 0; k < r.keys.size(); ++k) {
+        const std::string& type = r.keys[k];
+        const Node& value = r.values[k];
         if (type == "TXT" && value.scalar == "NONE") continue;  // no TXT (times out if TIMEOUT)
         listed.insert(TypeNamed(type));
         if (type == "SPF") {
@@ -241,7 +247,10 @@ TEST(SpfSuiteTest, Rfc7208SuiteAgreesWithExpectedResults) {
     ASSERT_TRUE(stub.ok());
     const TimeoutResolver resolver(**stub, zone.timeouts);
     int scenario_total = 0, scenario_agreed = 0;
-    for (const auto& [name, test] : scenario.Get("tests")->pairs) {
+    const Node* tests = scenario.Get("tests");
+    for (std::size_t t = 0; t < tests->keys.size(); ++t) {
+      const std::string& name = tests->keys[t];
+      const Node& test = tests->values[t];
       std::set<std::string> expected;
       const Node* result = test.Get("result");
       if (result->kind == Node::Kind::kSequence) {
