@@ -130,7 +130,17 @@ Result<ClamdSession::Request> ClamdSession::ReadCommand(net::BufferedReader& rea
     if (first[0] == '\n') {
       body.clear();
     } else {
-      BULWARK_ASSIGN_OR_RETURN(body, reader.ReadUntil("\n", kMaxCommandBytes - 1));
+      Result<std::string> line = reader.ReadUntil("\n", kMaxCommandBytes - 1);
+      if (!line.ok() && line.status().code() == StatusCode::kFailedPrecondition &&
+          reader.buffered() > 0) {
+        // A legacy command ended by the client closing its side ("PING" then EOF): clamd
+        // answers it, so do we.
+        line = std::string(reader.Peek());
+        reader.Consume(reader.buffered());
+      } else if (!line.ok() && line.status().code() == StatusCode::kFailedPrecondition) {
+        line = std::string();
+      }
+      BULWARK_ASSIGN_OR_RETURN(body, std::move(line));
       body.insert(body.begin(), first[0]);
     }
   } else {

@@ -156,6 +156,8 @@ TEST_F(ClamdSessionTest, CommandsTooLongAreDroppedWithoutReply) {
 TEST_F(ClamdSessionTest, UnterminatedCommandIsDropped) {
   EXPECT_EQ(Converse("nPING"), "");
   EXPECT_EQ(Converse("zPING\n"), "");
+  // The legacy form ended by the client's close is answered, as clamd does.
+  EXPECT_EQ(Converse("PING"), "PONG\n");
 }
 
 TEST_F(ClamdSessionTest, InstreamCleanAndFound) {
