@@ -142,7 +142,7 @@ Status WithSection(const toml::table& root, std::string_view name, Read read) {
 Status ReadSections(const toml::table& root, ServiceConfig& c) {
   BULWARK_RETURN_IF_ERROR(Section(root, "").CheckKeys(
       {"data_dir", "site", "database", "api", "tls", "keys", "quarantine", "sandbox", "engine",
-       "access", "log", "syslog", "clamd", "icap"}));
+       "access", "log", "syslog", "clamd", "icap", "sender_auth"}));
   BULWARK_RETURN_IF_ERROR(WithSection(root, "site", [&](const Section& s) {
     BULWARK_RETURN_IF_ERROR(s.CheckKeys({"id", "name", "region"}));
     BULWARK_RETURN_IF_ERROR(s.String("id", c.site.id));
@@ -232,6 +232,12 @@ Status ReadSections(const toml::table& root, ServiceConfig& c) {
     BULWARK_RETURN_IF_ERROR(s.Boolean("tls", c.syslog_tls));
     BULWARK_RETURN_IF_ERROR(s.String("ca_file", c.syslog_ca_file));
     return s.String("server_name", c.syslog_server_name);
+  }));
+  BULWARK_RETURN_IF_ERROR(WithSection(root, "sender_auth", [&](const Section& s) {
+    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"enabled", "nameserver", "trusted_authserv_ids"}));
+    BULWARK_RETURN_IF_ERROR(s.Boolean("enabled", c.sender_auth));
+    BULWARK_RETURN_IF_ERROR(s.String("nameserver", c.sender_auth_nameserver));
+    return s.Strings("trusted_authserv_ids", c.sender_auth_trusted_authserv_ids);
   }));
   BULWARK_RETURN_IF_ERROR(WithSection(root, "clamd", [&](const Section& s) {
     ClamdConfig& d = c.clamd;

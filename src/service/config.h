@@ -109,6 +109,11 @@ struct ServiceConfig {
   double tenant_rate_per_second = 200;
   double tenant_burst = 400;
   bool require_mfa = true;  // console logins need TOTP once enrolled; enrolment forced
+  // Sender authentication (SPF, DKIM, DMARC) of scanned messages; asks DNS, so off unless
+  // enabled (docs/sender-auth.md).
+  bool sender_auth = false;
+  std::string sender_auth_nameserver;  // "192.0.2.53[:port]"; "" = /etc/resolv.conf
+  std::vector<std::string> sender_auth_trusted_authserv_ids;
   // Front-ends.
   ClamdConfig clamd;
   IcapConfig icap;

@@ -48,6 +48,7 @@ TEST_F(ConfigTest, FrontEndsListenOnLoopbackInTheEmbeddedDefault) {
   EXPECT_FALSE(c.clamd.tls_enabled);
   EXPECT_FALSE(c.clamd.allow_shutdown);
   EXPECT_TRUE(c.clamd.scan_directories.empty());
+  EXPECT_FALSE(c.sender_auth) << "no DNS unless asked for";
   EXPECT_TRUE(c.icap.enabled);
   EXPECT_EQ(c.icap.listener.address, "127.0.0.1");
   EXPECT_EQ(c.icap.listener.port, 1344);
@@ -69,6 +70,10 @@ idle_timeout_seconds = 5
 read_timeout_seconds = 9
 scan_directories = ["/srv/share"]
 allow_shutdown = true
+[sender_auth]
+enabled = true
+nameserver = "127.0.0.1:5353"
+trusted_authserv_ids = ["mx.example.org"]
 [icap]
 address = "0.0.0.0"
 port = 11344
@@ -91,6 +96,9 @@ block_oversize = true
   EXPECT_EQ(config->clamd.read_timeout, std::chrono::seconds(9));
   EXPECT_EQ(config->clamd.scan_directories, std::vector<std::string>{"/srv/share"});
   EXPECT_TRUE(config->clamd.allow_shutdown);
+  EXPECT_TRUE(config->sender_auth);
+  EXPECT_EQ(config->sender_auth_nameserver, "127.0.0.1:5353");
+  EXPECT_EQ(config->sender_auth_trusted_authserv_ids, std::vector<std::string>{"mx.example.org"});
   EXPECT_EQ(config->icap.listener.port, 11344);
   EXPECT_EQ(config->icap.tenants, (std::vector<std::string>{"acme", "globex"}));
   EXPECT_EQ(config->icap.preview_bytes, 1024u);

@@ -116,6 +116,9 @@ Result<std::unique_ptr<engine::Engine>> CreateEngine(const ServiceConfig& config
   engine::Registry registry;
   extensions::ExtensionOptions extension_options;
   extension_options.dlp = true;  // tenants' policies decide what a DLP match means
+  extension_options.sender_auth = config.sender_auth;
+  extension_options.sender_auth_nameserver = config.sender_auth_nameserver;
+  extension_options.sender_auth_trusted_authserv_ids = config.sender_auth_trusted_authserv_ids;
   extensions::RegisterStandardExtensions(registry, extension_options);
   return engine::Engine::Create(std::move(options), std::move(registry));
 }
