@@ -5,7 +5,10 @@
 #                                     clamd and clamdscan for the clamd front-end tests,
 #                                     node + s3rver for the S3 object store tests)
 #                                     — and c-icap-client and Squid for the ICAP tests,
-#                                     NSD for the sender-authentication tests;
+#                                     NSD for the sender-authentication tests,
+#                                     Postfix (smtp-sink, a milter host and an MTA in front
+#                                     of and behind the gateway), swaks, Dovecot and python3
+#                                     for the mail tests;
 #                                     --bench adds c-icap with its ClamAV module as ICAP peer
 #   scripts/install-deps.sh --bench   also the benchmark peers (clamscan, hyperfine)
 set -euo pipefail
@@ -27,6 +30,7 @@ for arg in "$@"; do
       packages+=(clang libclang-rt-14-dev llvm gcab postgresql openssl clamav-daemon clamdscan)
       packages+=(c-icap squid)  # ICAP tests: c-icap-client, Squid as the proxy
       packages+=(nsd libyaml-dev)  # sender authentication: local DNS server; the SPF suite is YAML
+      packages+=(postfix swaks dovecot-imapd python3)  # mail front-ends' tests
       # node and npm from Debian only when none is installed (a newer node may be).
       command -v node >/dev/null || packages+=(nodejs)
       command -v npm >/dev/null || packages+=(npm)
@@ -44,6 +48,10 @@ if ((${#missing[@]})); then
   echo "Installing: ${missing[*]}"
   sudo_cmd=()
   [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  # Postfix is installed unconfigured: the tests run their own instances on loopback ports,
+  # and no system MTA should start listening on port 25.
+  echo "postfix postfix/main_mailer_type select No configuration" |
+    "${sudo_cmd[@]}" debconf-set-selections
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
     "${missing[@]}"

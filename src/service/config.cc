@@ -12,6 +12,8 @@
 #include <set>
 #include <string_view>
 
+#include "bulwark/common/text.h"
+
 namespace bulwark::service {
 namespace {
 
@@ -91,6 +93,23 @@ class Section {
     return OkStatus();
   }
 
+  // Calls `read` for each table of an array of tables ([[name.key]]).
+  template <typename Read>
+  Status Tables(std::string_view key, Read read) const {
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return OkStatus();
+    const toml::array* array = node->as_array();
+    if (array == nullptr) return TypeError(key, *node, "an array of tables ([[" + Qualified(key) + "]])");
+    std::size_t index = 0;
+    for (const auto& element : *array) {
+      const toml::table* table = element.as_table();
+      if (table == nullptr) return TypeError(key, element, "an array of tables");
+      BULWARK_RETURN_IF_ERROR(
+          read(Section(*table, Qualified(key) + "[" + std::to_string(index++) + "]")));
+    }
+    return OkStatus();
+  }
+
   Status Strings(std::string_view key, std::vector<std::string>& out) const {
     const toml::node* node = table_.get(key);
     if (node == nullptr) return OkStatus();
@@ -142,7 +161,7 @@ Status WithSection(const toml::table& root, std::string_view name, Read read) {
 Status ReadSections(const toml::table& root, ServiceConfig& c) {
   BULWARK_RETURN_IF_ERROR(Section(root, "").CheckKeys(
       {"data_dir", "site", "database", "api", "tls", "keys", "quarantine", "sandbox", "engine",
-       "access", "log", "syslog", "clamd", "icap", "sender_auth"}));
+       "access", "log", "syslog", "clamd", "icap", "sender_auth", "mail", "smtp", "milter"}));
   BULWARK_RETURN_IF_ERROR(WithSection(root, "site", [&](const Section& s) {
     BULWARK_RETURN_IF_ERROR(s.CheckKeys({"id", "name", "region"}));
     BULWARK_RETURN_IF_ERROR(s.String("id", c.site.id));
@@ -280,6 +299,63 @@ Status ReadSections(const toml::table& root, ServiceConfig& c) {
     BULWARK_RETURN_IF_ERROR(Seconds(s, "idle_timeout_seconds", i.idle_timeout));
     return Seconds(s, "read_timeout_seconds", i.read_timeout);
   }));
+  BULWARK_RETURN_IF_ERROR(WithSection(root, "mail", [&](const Section& s) {
+    MailConfig& m = c.mail;
+    BULWARK_RETURN_IF_ERROR(
+        s.CheckKeys({"hostname", "subject_tag", "notify_address", "domains"}));
+    BULWARK_RETURN_IF_ERROR(s.String("hostname", m.hostname));
+    BULWARK_RETURN_IF_ERROR(s.String("subject_tag", m.subject_tag));
+    BULWARK_RETURN_IF_ERROR(s.String("notify_address", m.notify_address));
+    return s.Tables("domains", [&](const Section& d) {
+      MailDomainConfig domain;
+      BULWARK_RETURN_IF_ERROR(d.CheckKeys({"domain", "include_subdomains", "tenant", "next_hop",
+                                           "next_hop_tls", "next_hop_ca_file"}));
+      BULWARK_RETURN_IF_ERROR(d.String("domain", domain.domain));
+      BULWARK_RETURN_IF_ERROR(d.Boolean("include_subdomains", domain.include_subdomains));
+      BULWARK_RETURN_IF_ERROR(d.String("tenant", domain.tenant));
+      BULWARK_RETURN_IF_ERROR(d.String("next_hop", domain.next_hop));
+      BULWARK_RETURN_IF_ERROR(d.String("next_hop_tls", domain.next_hop_tls));
+      BULWARK_RETURN_IF_ERROR(d.String("next_hop_ca_file", domain.next_hop_ca_file));
+      domain.domain = AsciiLower(domain.domain);
+      m.domains.push_back(std::move(domain));
+      return OkStatus();
+    });
+  }));
+  BULWARK_RETURN_IF_ERROR(WithSection(root, "smtp", [&](const Section& s) {
+    SmtpConfig& g = c.smtp;
+    BULWARK_RETURN_IF_ERROR(s.CheckKeys(
+        {"enabled", "address", "port", "max_connections", "max_connections_per_client",
+         "max_message_bytes", "max_recipients", "max_line_bytes", "starttls",
+         "command_timeout_seconds", "data_timeout_seconds", "next_hop_timeout_seconds"}));
+    BULWARK_RETURN_IF_ERROR(s.Boolean("enabled", g.enabled));
+    BULWARK_RETURN_IF_ERROR(s.String("address", g.listener.address));
+    BULWARK_RETURN_IF_ERROR(s.Integer("port", g.listener.port, 0, 65535));
+    BULWARK_RETURN_IF_ERROR(s.Integer("max_connections", g.max_connections, 1, 10000));
+    BULWARK_RETURN_IF_ERROR(
+        s.Integer("max_connections_per_client", g.max_connections_per_client, 1, 10000));
+    BULWARK_RETURN_IF_ERROR(
+        s.Integer("max_message_bytes", g.max_message_bytes, 1024, std::int64_t{1} << 30));
+    BULWARK_RETURN_IF_ERROR(s.Integer("max_recipients", g.max_recipients, 1, 10000));
+    BULWARK_RETURN_IF_ERROR(s.Integer("max_line_bytes", g.max_line_bytes, 512, 1 << 20));
+    BULWARK_RETURN_IF_ERROR(s.Boolean("starttls", g.starttls));
+    BULWARK_RETURN_IF_ERROR(Seconds(s, "command_timeout_seconds", g.command_timeout));
+    BULWARK_RETURN_IF_ERROR(Seconds(s, "data_timeout_seconds", g.data_timeout));
+    return Seconds(s, "next_hop_timeout_seconds", g.next_hop_timeout);
+  }));
+  BULWARK_RETURN_IF_ERROR(WithSection(root, "milter", [&](const Section& s) {
+    MilterConfig& m = c.milter;
+    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"enabled", "address", "port", "tenant",
+                                         "max_connections", "max_message_bytes",
+                                         "timeout_seconds"}));
+    BULWARK_RETURN_IF_ERROR(s.Boolean("enabled", m.enabled));
+    BULWARK_RETURN_IF_ERROR(s.String("address", m.listener.address));
+    BULWARK_RETURN_IF_ERROR(s.Integer("port", m.listener.port, 0, 65535));
+    BULWARK_RETURN_IF_ERROR(s.String("tenant", m.tenant));
+    BULWARK_RETURN_IF_ERROR(s.Integer("max_connections", m.max_connections, 1, 10000));
+    BULWARK_RETURN_IF_ERROR(
+        s.Integer("max_message_bytes", m.max_message_bytes, 1024, std::int64_t{1} << 30));
+    return Seconds(s, "timeout_seconds", m.timeout);
+  }));
   return WithSection(root, "log", [&](const Section& s) {
     BULWARK_RETURN_IF_ERROR(s.CheckKeys({"access"}));
     return s.Boolean("access", c.access_log);
@@ -331,6 +407,20 @@ Status ValidateConfig(const ServiceConfig& c) {
   if (c.clamd.enabled && c.clamd.tls_enabled && c.clamd.tls.port == c.clamd.tcp.port &&
       c.clamd.tcp_enabled && c.clamd.tls.port != 0) {
     return InvalidArgumentError("configuration: clamd.port and clamd.tls_port must differ");
+  }
+  for (const MailDomainConfig& d : c.mail.domains) {
+    if (d.domain.empty() || d.domain.find_first_of(" @/:") != std::string::npos) {
+      return InvalidArgumentError("configuration: mail.domains needs a domain name (\"" +
+                                  d.domain + "\")");
+    }
+    if (d.tenant.empty()) {
+      return InvalidArgumentError("configuration: mail.domains \"" + d.domain + "\" needs a tenant");
+    }
+    if (d.next_hop_tls != "opportunistic" && d.next_hop_tls != "required" &&
+        d.next_hop_tls != "none") {
+      return InvalidArgumentError("configuration: mail.domains \"" + d.domain +
+                                  "\": next_hop_tls must be opportunistic, required or none");
+    }
   }
   for (const std::string& dir : c.clamd.scan_directories) {
     if (dir.empty() || dir[0] != '/') {

@@ -61,6 +61,57 @@ struct IcapConfig {
   std::chrono::seconds read_timeout{60};
 };
 
+// A mail domain the site protects (docs/smtp-gateway.md, docs/milter.md): mail to it
+// belongs to `tenant`; the SMTP gateway relays it on to `next_hop`.
+struct MailDomainConfig {
+  std::string domain;    // lower-case; also covers its subdomains when include_subdomains
+  bool include_subdomains = false;
+  std::string tenant;    // id or name
+  std::string next_hop;  // "host[:port]" (port 25 by default); gateway only, "" = none
+  // STARTTLS to the next hop: "opportunistic" (when offered), "required", or "none".
+  std::string next_hop_tls = "opportunistic";
+  std::string next_hop_ca_file;  // "" = the system's trust store (checked when required)
+};
+
+// What the mail front-ends (SMTP gateway, milter) share.
+struct MailConfig {
+  // Our host name in the SMTP banner, Received and Authentication-Results; "" = the
+  // machine's host name.
+  std::string hostname;
+  std::vector<MailDomainConfig> domains;
+  std::string subject_tag = "[SUSPICIOUS]";  // prefix for the "tag" action
+  // Where the "notify" action and quarantine notices go ("" = no notices): an address
+  // that receives a short notice (never the content) through the domain's next hop.
+  std::string notify_address;
+};
+
+// The inline SMTP gateway (RFC 5321, before-queue; docs/smtp-gateway.md).
+struct SmtpConfig {
+  bool enabled = true;
+  ListenerConfig listener{"127.0.0.1", 2525};
+  std::size_t max_connections = 100;
+  std::size_t max_connections_per_client = 20;
+  std::uint64_t max_message_bytes = 50ull << 20;  // SIZE
+  std::size_t max_recipients = 100;
+  std::size_t max_line_bytes = 4096;  // command lines (RFC 5321 §4.5.3.1.4 asks ≥ 512)
+  bool starttls = true;               // offered with the site's certificate
+  std::chrono::seconds command_timeout{300};  // RFC 5321 §4.5.3.2: 5 minutes
+  std::chrono::seconds data_timeout{600};     // whole DATA phase
+  std::chrono::seconds next_hop_timeout{120}; // connecting and each reply of the next hop
+};
+
+// The milter front-end (Sendmail/Postfix milter protocol v6; docs/milter.md).
+struct MilterConfig {
+  bool enabled = true;
+  ListenerConfig listener{"127.0.0.1", 8891};
+  // The tenant for mail whose recipients match no [[mail.domains]] entry (id or name);
+  // "" = such mail is accepted unscanned.
+  std::string tenant;
+  std::size_t max_connections = 100;
+  std::uint64_t max_message_bytes = 50ull << 20;
+  std::chrono::seconds timeout{300};
+};
+
 struct ServiceConfig {
   SiteIdentity site;
   std::string data_dir;          // absolute; everything below defaults to paths inside it
@@ -117,6 +168,9 @@ struct ServiceConfig {
   // Front-ends.
   ClamdConfig clamd;
   IcapConfig icap;
+  MailConfig mail;
+  SmtpConfig smtp;
+  MilterConfig milter;
   // Logs are JSON lines on stderr, never content.
   bool access_log = true;  // one JSON line per request (route pattern, status, duration)
 };

@@ -120,6 +120,63 @@ TEST_F(ConfigTest, RejectsBadFrontEndSettings) {
   EXPECT_NE(zero.status().message().find("clamd.idle_timeout_seconds"), std::string::npos);
 }
 
+TEST_F(ConfigTest, ReadsTheMailSectionsAndTheirDomains) {
+  ServiceConfig d = EmbeddedDefaultConfig(dir_);
+  EXPECT_EQ(d.smtp.listener.address, "127.0.0.1");
+  EXPECT_EQ(d.smtp.listener.port, 2525);
+  EXPECT_EQ(d.milter.listener.address, "127.0.0.1");
+  EXPECT_EQ(d.milter.listener.port, 8891);
+  EXPECT_TRUE(d.mail.domains.empty());  // the gateway relays nothing until told to
+
+  auto config = LoadConfig(Write(R"(
+[mail]
+hostname = "mx1.example.org"
+subject_tag = "[CHECK]"
+[[mail.domains]]
+domain = "Example.ORG"
+include_subdomains = true
+tenant = "acme"
+next_hop = "10.0.0.25:25"
+next_hop_tls = "required"
+[[mail.domains]]
+domain = "globex.example"
+tenant = "globex"
+[smtp]
+port = 2526
+max_recipients = 50
+starttls = false
+[milter]
+port = 8892
+tenant = "acme"
+timeout_seconds = 60
+)"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->mail.hostname, "mx1.example.org");
+  EXPECT_EQ(config->mail.subject_tag, "[CHECK]");
+  ASSERT_EQ(config->mail.domains.size(), 2u);
+  EXPECT_EQ(config->mail.domains[0].domain, "example.org");  // lower-cased
+  EXPECT_TRUE(config->mail.domains[0].include_subdomains);
+  EXPECT_EQ(config->mail.domains[0].next_hop_tls, "required");
+  EXPECT_EQ(config->mail.domains[1].next_hop_tls, "opportunistic");
+  EXPECT_EQ(config->smtp.listener.port, 2526);
+  EXPECT_EQ(config->smtp.max_recipients, 50u);
+  EXPECT_FALSE(config->smtp.starttls);
+  EXPECT_EQ(config->milter.listener.port, 8892);
+  EXPECT_EQ(config->milter.tenant, "acme");
+  EXPECT_EQ(config->milter.timeout, std::chrono::seconds(60));
+
+  auto no_tenant = LoadConfig(Write("[[mail.domains]]\ndomain = \"a.example\"\n"));
+  EXPECT_NE(no_tenant.status().message().find("needs a tenant"), std::string::npos);
+  auto bad_tls = LoadConfig(Write(
+      "[[mail.domains]]\ndomain = \"a.example\"\ntenant = \"t\"\nnext_hop_tls = \"maybe\"\n"));
+  EXPECT_NE(bad_tls.status().message().find("next_hop_tls"), std::string::npos);
+  auto typo = LoadConfig(Write("[[mail.domains]]\ndomian = \"a.example\"\n"));
+  EXPECT_NE(typo.status().message().find("mail.domains[0].domian"), std::string::npos)
+      << typo.status().message();
+  auto not_tables = LoadConfig(Write("[mail]\ndomains = [\"a.example\"]\n"));
+  EXPECT_FALSE(not_tables.ok());
+}
+
 TEST_F(ConfigTest, DataDirectoryComesFromTheEnvironment) {
   setenv("BULWARK_DATA", (dir_ + "/env-data").c_str(), 1);
   EXPECT_EQ(DefaultDataDir(), dir_ + "/env-data");

@@ -108,7 +108,8 @@ Result<std::unique_ptr<security::ObjectStore>> OpenQuarantineStore(const Service
   return security::OpenS3ObjectStore(s3);
 }
 
-Result<std::unique_ptr<engine::Engine>> CreateEngine(const ServiceConfig& config) {
+Result<std::unique_ptr<engine::Engine>> CreateEngine(
+    const ServiceConfig& config, std::shared_ptr<const senderauth::Resolver> resolver) {
   engine::EngineOptions options;
   for (const auto& dir : config.signature_dirs) options.signatures.directories.emplace_back(dir);
   options.signatures.system_clamav_directory = config.clamav_db;
@@ -118,6 +119,7 @@ Result<std::unique_ptr<engine::Engine>> CreateEngine(const ServiceConfig& config
   extension_options.dlp = true;  // tenants' policies decide what a DLP match means
   extension_options.sender_auth = config.sender_auth;
   extension_options.sender_auth_nameserver = config.sender_auth_nameserver;
+  extension_options.sender_auth_resolver = std::move(resolver);
   extension_options.sender_auth_trusted_authserv_ids = config.sender_auth_trusted_authserv_ids;
   extensions::RegisterStandardExtensions(registry, extension_options);
   return engine::Engine::Create(std::move(options), std::move(registry));
@@ -159,7 +161,11 @@ Result<std::unique_ptr<Site>> Site::Open(const ServiceConfig& config,
 
   if (options.with_engine) {
     site->signature_files_ = SignatureFilesFingerprint(config);
-    BULWARK_ASSIGN_OR_RETURN(site->engine_, CreateEngine(config));
+    if (config.sender_auth) {
+      BULWARK_ASSIGN_OR_RETURN(site->sender_auth_resolver_,
+                               senderauth::CreateStubResolver({config.sender_auth_nameserver}));
+    }
+    BULWARK_ASSIGN_OR_RETURN(site->engine_, CreateEngine(config, site->sender_auth_resolver_));
   }
   return site;
 }

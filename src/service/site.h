@@ -12,6 +12,7 @@
 
 #include "bulwark/common/result.h"
 #include "bulwark/engine/engine.h"
+#include "detectors/senderauth/dns_resolver.h"
 #include "http/metrics.h"
 #include "security/envelope.h"
 #include "security/object_store.h"
@@ -45,6 +46,11 @@ class Site {
   // Precondition: opened with_engine.
   const engine::Engine& engine() const { return *engine_; }
   bool has_engine() const { return engine_ != nullptr; }
+  // The DNS resolver of sender authentication (SPF, DKIM, DMARC); null unless the site was
+  // opened with_engine and config().sender_auth is on. Shared with the engine's detector.
+  const std::shared_ptr<const senderauth::Resolver>& sender_auth_resolver() const {
+    return sender_auth_resolver_;
+  }
   // Re-reads the signature sources and swaps the new set in (scans in flight finish on the
   // old one). Precondition: opened with_engine.
   Status ReloadSignatures();
@@ -80,6 +86,7 @@ class Site {
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<security::ObjectStore> objects_;
   std::unique_ptr<QuarantineVault> vault_;
+  std::shared_ptr<const senderauth::Resolver> sender_auth_resolver_;
   std::unique_ptr<engine::Engine> engine_;
   http::Metrics metrics_;
   security::RateLimiter token_limiter_;
