@@ -4,6 +4,7 @@
 #include "detectors/clamav/clamav_detector.h"
 #include "detectors/dlp/dlp_detector.h"
 #include "detectors/hashes/hash_detector.h"
+#include "detectors/phishing/phishing_detector.h"
 #include "detectors/senderauth/senderauth_detector.h"
 #include "detectors/urls/urls_detector.h"
 #include "detectors/yara/yara_detector.h"
@@ -50,6 +51,7 @@ void RegisterStandardExtensions(engine::Registry& registry, const ExtensionOptio
   detectors::RegisterClamavDetector(registry);
   detectors::RegisterActiveContentDetector(registry);
   detectors::RegisterUrlsDetector(registry);
+  detectors::RegisterPhishingDetector(registry);
   if (options.dlp) detectors::RegisterDlpDetector(registry);
   if (options.sender_auth) RegisterSenderAuth(registry, options);
 }

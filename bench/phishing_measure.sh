@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The phishing score on ../shared/corpus: real honeypot phishing (phishing-dev) against ham
+# (ham-dev: the legitimate mail phishing imitates; spamassassin-t-data/nice), at the
+# default threshold and around it, with how often each signal contributed.
+#   bench/phishing_measure.sh [build-dir]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+corpus=../shared/corpus
+[[ -d $corpus/phishing-dev ]] || { echo "phishing_measure: $corpus/phishing-dev not found" >&2; exit 2; }
+cmake --build "$build" --target phishing_corpus > /dev/null
+for threshold in 2.5 3 3.5 4; do
+  "$build"/bench/phishing_corpus --threshold "$threshold" \
+    "$corpus/phishing-dev/email" "$corpus/ham-dev" "$corpus/spamassassin-t-data/nice"
+done
+"$build"/bench/phishing_corpus --reasons "$corpus/phishing-dev/email" "$corpus/ham-dev" \
+  "$corpus/spamassassin-t-data/nice"
