@@ -21,6 +21,7 @@ packages=(
   libsqlite3-dev libpq-dev libsodium-dev libboost-dev libtomlplusplus-dev
   libidn2-dev libpsl-dev publicsuffix
   libspf2-dev libopendkim-dev libopendmarc-dev
+  libicu-dev
 )
 test_tools=false
 for arg in "$@"; do

@@ -1,0 +1,77 @@
+#include "detectors/impersonation/impersonation.h"
+
+#include <gtest/gtest.h>
+
+namespace bulwark::impersonation {
+namespace {
+
+ProtectedIdentities Acme() {
+  ProtectedIdentities ids;
+  ids.people.push_back({"Jane Doe", {"jane.doe@acme-corp.com", "jane@gmail.com"}});
+  ids.people.push_back({"Ángel Ruiz", {"angel@acme-corp.com"}});
+  ids.domains = {"acme-corp.com", "paymaster.com"};
+  return ids;
+}
+
+std::string Mail(const std::string& from, const std::string& extra = "") {
+  return "From: " + from + "\r\nTo: ap@acme-corp.com\r\n" + extra +
+         "Subject: Urgent wire\r\n\r\nPlease pay the attached invoice today.\r\n";
+}
+
+bool Has(const std::vector<engine::Finding>& findings, std::string_view name,
+         std::string_view detail_part = "") {
+  for (const auto& f : findings) {
+    if (f.name == name && f.detail.find(detail_part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(ImpersonationTest, DisplayNameOfAProtectedPersonFromAnotherAddress) {
+  auto findings = CheckImpersonation(Mail("\"Jane Doe\" <ceo.office@freemail.example>"), Acme());
+  ASSERT_TRUE(Has(findings, "Impersonation.DisplayName", "Jane Doe"));
+  EXPECT_EQ(findings.front().severity, engine::Severity::kHigh);
+  EXPECT_EQ(findings.front().detector, "impersonation");
+  // Order, case, punctuation, accents and extra words do not hide the name.
+  EXPECT_TRUE(Has(CheckImpersonation(Mail("\"DOE, Jane (CEO)\" <x@evil.example>"), Acme()),
+                  "Impersonation.DisplayName"));
+  EXPECT_TRUE(Has(CheckImpersonation(Mail("Angel RUIZ <x@evil.example>"), Acme()),
+                  "Impersonation.DisplayName", "Ángel Ruiz"));
+}
+
+TEST(ImpersonationTest, ThePersonsOwnAddressesAndTheTenantsDomainsAreNotImpersonation) {
+  EXPECT_TRUE(CheckImpersonation(Mail("Jane Doe <jane.doe@acme-corp.com>"), Acme()).empty());
+  EXPECT_TRUE(CheckImpersonation(Mail("Jane Doe <jane@gmail.com>"), Acme()).empty());
+  EXPECT_TRUE(CheckImpersonation(Mail("Jane Doe <assistant@mail.acme-corp.com>"), Acme()).empty());
+  EXPECT_TRUE(CheckImpersonation(Mail("Jane Smith <js@evil.example>"), Acme()).empty());
+  EXPECT_TRUE(CheckImpersonation(Mail("Jane Doe <x@evil.example>"), ProtectedIdentities{}).empty());
+}
+
+TEST(ImpersonationTest, LookalikeDomainsOfTheSenderAndReplyTo) {
+  EXPECT_TRUE(Has(CheckImpersonation(Mail("Billing <b@acme-c0rp.com>"), Acme()),
+                  "Impersonation.LookalikeDomain", "acme-c0rp.com imitates acme-corp.com"));
+  EXPECT_TRUE(Has(CheckImpersonation(
+                      Mail("Billing <b@paymaster.com>", "Reply-To: <ap@paymastre.com>\r\n"), Acme()),
+                  "Impersonation.LookalikeDomain", "reply-to domain paymastre.com"));
+}
+
+TEST(ImpersonationTest, LookalikeReasons) {
+  EXPECT_EQ(LookalikeReason("paymaster.com", "paymaster.com"), std::nullopt);
+  EXPECT_EQ(LookalikeReason("paymaster.co", "paymaster.com"), "other TLD");
+  EXPECT_EQ(LookalikeReason("payrnaster.com", "paymaster.com"), "homoglyph");  // rn → m
+  EXPECT_EQ(LookalikeReason("paymaste1.com", "paymaster.com"), "typo");
+  EXPECT_EQ(LookalikeReason("xn--pymaster-16g.com", "paymaster.com"), "homoglyph");  // Cyrillic а
+  EXPECT_EQ(LookalikeReason("paymaster-secure.com", "paymaster.com"), "name with a word added");
+  EXPECT_EQ(LookalikeReason("paymastre.com", "paymaster.com"), "typo");  // transposition
+  EXPECT_EQ(LookalikeReason("example.com", "paymaster.com"), std::nullopt);
+  EXPECT_EQ(LookalikeReason("ibm.org", "hp.com"), std::nullopt);  // short names: no guessing
+}
+
+TEST(ImpersonationTest, NameKeyFoldsCaseAccentsPunctuationAndOrder) {
+  EXPECT_EQ(NameKey("Doe, Jane"), "doe jane");
+  EXPECT_EQ(NameKey("JANE   DOE"), "doe jane");
+  EXPECT_EQ(NameKey("Ángel Ruíz"), "angel ruiz");
+  EXPECT_EQ(NameKey(""), "");
+}
+
+}  // namespace
+}  // namespace bulwark::impersonation
