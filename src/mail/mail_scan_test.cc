@@ -234,6 +234,42 @@ TEST_F(MailScannerTest, RejectAndDeletePoliciesRejectOrStripTheAttachment) {
   EXPECT_NE(out.find("Attached."), std::string::npos);
 }
 
+TEST_F(MailScannerTest, ImpersonationOfTheTenantsPeopleIsTaggedUnderTheDefaultRules) {
+  SetPolicy(R"({"rules": [{"name": "bec", "protection": "impersonation", "action": "tag"}],
+               "impersonation": {"people": [{"name": "Jane Doe", "addresses": ["jane@acme-corp.com"]}],
+                                 "domains": ["acme-corp.com"]}})");
+  MailScanner scanner(harness_->site(), {"mx.test", "[SUSPICIOUS]", "smtp"});
+  std::string bec =
+      "From: \"Jane Doe\" <jane.doe.ceo@mailbox-service.com>\r\nTo: ap@acme-corp.com\r\n"
+      "Subject: Wire today\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\n\r\n"
+      "Please send the payment before noon.\r\n";
+  MailVerdict verdict = scanner.Scan(Mail(), {}, bec, acme_);
+  EXPECT_EQ(verdict.disposition, Disposition::kDeliver);
+  EXPECT_EQ(verdict.subject_prefix, "[SUSPICIOUS]");
+  ASSERT_TRUE(verdict.outcome.event_seq.has_value());
+  bool found = false;
+  for (const auto& f : verdict.outcome.report.findings) {
+    found = found || f.name == "Impersonation.DisplayName";
+  }
+  EXPECT_TRUE(found);
+  std::string lookalike =
+      "From: Billing <billing@acme-c0rp.com>\r\nTo: ap@acme-corp.com\r\n"
+      "Subject: Invoice\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\n\r\nAttached.\r\n";
+  // A lookalike of a protected domain is reported too (no Reply-To needed).
+  MailVerdict second = scanner.Scan(Mail(), {}, lookalike, acme_);
+  bool lookalike_found = false;
+  for (const auto& f : second.outcome.report.findings) {
+    lookalike_found = lookalike_found || (f.name == "Impersonation.LookalikeDomain" &&
+                                          f.detail.find("imitates acme-corp.com") != std::string::npos);
+  }
+  EXPECT_TRUE(lookalike_found);
+  // Mail from Jane's real address is not impersonation.
+  std::string real =
+      "From: \"Jane Doe\" <jane@acme-corp.com>\r\nTo: ap@acme-corp.com\r\n"
+      "Subject: Lunch\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\n\r\nNoon?\r\n";
+  EXPECT_FALSE(scanner.Scan(Mail(), {}, real, acme_).outcome.detection());
+}
+
 TEST_F(MailScannerTest, WithoutATenantNothingIsRecorded) {
   MailScanner scanner(harness_->site(), {"mx.test", "[SUSPICIOUS]", "milter"});
   std::string mail = MakeMail("Invoice", "Attached.", {{"eicar.com", Eicar()}});

@@ -201,6 +201,11 @@ Result<ContentScanOutcome> ScanContent(Site& site, const ContentScanRequest& req
   } else {
     report = EngineScan(site, request.data, request.name);
     for (auto& f : listed.blocked) report.findings.push_back(std::move(f));
+    if (report.type.kind == content::FileKind::kEmail && !policy.protected_identities.empty()) {
+      for (auto& f : impersonation::CheckImpersonation(request.data, policy.protected_identities)) {
+        report.findings.push_back(std::move(f));
+      }
+    }
     ApplyUrlLists(entries, report);
     report.verdict = policy::DecideVerdict(report.findings);
   }

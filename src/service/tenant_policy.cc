@@ -48,6 +48,45 @@ Status ReadStrings(const json& object, const std::string& key, const std::string
   return OkStatus();
 }
 
+// "impersonation": {"people": [{"name": "Jane Doe", "addresses": ["jane@acme.com"]}],
+//                   "domains": ["acme.com"]}
+Result<impersonation::ProtectedIdentities> ParseIdentities(const json& object) {
+  const std::string path = "impersonation";
+  if (!object.is_object()) return PathError(path, "must be an object");
+  for (const auto& [key, value] : object.items()) {
+    if (key != "people" && key != "domains") {
+      return PathError(path + "." + key, "unknown key (people, domains)");
+    }
+  }
+  impersonation::ProtectedIdentities identities;
+  BULWARK_RETURN_IF_ERROR(ReadStrings(object, "domains", path, identities.domains, true));
+  if (identities.domains.size() > 1000) return PathError(path + ".domains", "at most 1000");
+  auto people = object.find("people");
+  if (people == object.end()) return identities;
+  if (!people->is_array()) return PathError(path + ".people", "must be an array of people");
+  if (people->size() > 1000) return PathError(path + ".people", "at most 1000");
+  for (std::size_t i = 0; i < people->size(); ++i) {
+    const std::string at = path + ".people[" + std::to_string(i) + "]";
+    const json& entry = (*people)[i];
+    if (!entry.is_object()) return PathError(at, "must be an object");
+    for (const auto& [key, value] : entry.items()) {
+      if (key != "name" && key != "addresses") {
+        return PathError(at + "." + key, "unknown key (name, addresses)");
+      }
+    }
+    auto name = entry.find("name");
+    if (name == entry.end() || !name->is_string() || name->get_ref<const std::string&>().empty() ||
+        name->get_ref<const std::string&>().size() > 200) {
+      return PathError(at + ".name", "required, 1-200 characters");
+    }
+    impersonation::ProtectedPerson person;
+    person.name = name->get<std::string>();
+    BULWARK_RETURN_IF_ERROR(ReadStrings(entry, "addresses", at, person.addresses, true));
+    identities.people.push_back(std::move(person));
+  }
+  return identities;
+}
+
 Result<PolicyRule> ParseRule(const json& object, const std::string& path) {
   if (!object.is_object()) return PathError(path, "must be an object");
   static constexpr std::string_view kKeys[] = {"name",     "protection", "action",
@@ -195,7 +234,9 @@ Result<TenantPolicy> ParseTenantPolicy(std::string_view text) {
   if (document.is_discarded()) return InvalidArgumentError("policy: not valid JSON");
   if (!document.is_object()) return PathError("$", "must be an object");
   for (const auto& [key, value] : document.items()) {
-    if (key != "mode" && key != "rules") return PathError(key, "unknown key (mode, rules)");
+    if (key != "mode" && key != "rules" && key != "impersonation") {
+      return PathError(key, "unknown key (mode, rules, impersonation)");
+    }
   }
   TenantPolicy policy;
   if (auto mode = document.find("mode"); mode != document.end()) {
@@ -213,6 +254,9 @@ Result<TenantPolicy> ParseTenantPolicy(std::string_view text) {
     BULWARK_ASSIGN_OR_RETURN(PolicyRule rule,
                              ParseRule((*rules)[i], "rules[" + std::to_string(i) + "]"));
     policy.rules.push_back(std::move(rule));
+  }
+  if (auto identities = document.find("impersonation"); identities != document.end()) {
+    BULWARK_ASSIGN_OR_RETURN(policy.protected_identities, ParseIdentities(*identities));
   }
   std::stable_sort(policy.rules.begin(), policy.rules.end(),
                    [](const PolicyRule& a, const PolicyRule& b) { return a.priority < b.priority; });
@@ -235,7 +279,14 @@ std::string TenantPolicyToJson(const TenantPolicy& policy) {
     if (!r.dlp_templates.empty()) rule["dlp_templates"] = r.dlp_templates;
     rules.push_back(std::move(rule));
   }
-  return json{{"mode", policy.monitor_only ? "monitor" : "enforce"}, {"rules", rules}}.dump();
+  json document{{"mode", policy.monitor_only ? "monitor" : "enforce"}, {"rules", rules}};
+  const impersonation::ProtectedIdentities& ids = policy.protected_identities;
+  if (!ids.empty()) {
+    json people = json::array();
+    for (const auto& p : ids.people) people.push_back({{"name", p.name}, {"addresses", p.addresses}});
+    document["impersonation"] = {{"people", people}, {"domains", ids.domains}};
+  }
+  return document.dump();
 }
 
 Decision Decide(const TenantPolicy& policy, const engine::ScanReport& report,

@@ -11,6 +11,7 @@
 
 #include "bulwark/common/result.h"
 #include "bulwark/engine/engine.h"
+#include "detectors/impersonation/impersonation.h"
 
 namespace bulwark::service {
 
@@ -41,6 +42,9 @@ struct PolicyRule {
 struct TenantPolicy {
   bool monitor_only = false;  // "mode": "monitor": detect and log, act on nothing
   std::vector<PolicyRule> rules;
+  // "impersonation": {"people": [{"name", "addresses"}], "domains": [...]}: the tenant's
+  // people and domains that mail must not imitate (docs/phishing.md, "Impersonation").
+  impersonation::ProtectedIdentities protected_identities;
 };
 
 // The policy a tenant has before it writes one: quarantine malware, unscannable objects,

@@ -138,3 +138,33 @@ TEST(TenantPolicyTest, ErrorsNameThePath) {
 
 }  // namespace
 }  // namespace bulwark::service
+
+namespace bulwark::service {
+namespace {
+
+TEST(TenantPolicyTest, ProtectedIdentitiesParseRoundTripAndNameTheirErrors) {
+  auto policy = ParseTenantPolicy(R"({"rules": [], "impersonation": {
+      "people": [{"name": "Jane Doe", "addresses": ["Jane.Doe@Acme.example"]}],
+      "domains": ["Acme.example", "acme-pay.example"]}})");
+  ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+  const auto& ids = policy->protected_identities;
+  ASSERT_EQ(ids.people.size(), 1u);
+  EXPECT_EQ(ids.people[0].name, "Jane Doe");
+  EXPECT_EQ(ids.people[0].addresses, std::vector<std::string>{"jane.doe@acme.example"});
+  EXPECT_EQ(ids.domains, (std::vector<std::string>{"acme.example", "acme-pay.example"}));
+
+  auto again = ParseTenantPolicy(TenantPolicyToJson(*policy));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->protected_identities.people.size(), 1u);
+  EXPECT_EQ(again->protected_identities.domains.size(), 2u);
+  // Without identities the document has no impersonation key.
+  EXPECT_EQ(TenantPolicyToJson(DefaultTenantPolicy()).find("\"impersonation\":{"), std::string::npos);
+
+  auto no_name = ParseTenantPolicy(R"({"rules": [], "impersonation": {"people": [{}]}})");
+  EXPECT_NE(no_name.status().message().find("impersonation.people[0].name"), std::string::npos);
+  auto typo = ParseTenantPolicy(R"({"rules": [], "impersonation": {"domain": ["a.example"]}})");
+  EXPECT_NE(typo.status().message().find("impersonation.domain"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bulwark::service
