@@ -7,6 +7,7 @@
 #include <unicode/uspoof.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 
@@ -138,6 +139,75 @@ engine::Finding Finding(std::string name, std::string detail) {
   return f;
 }
 
+struct Reason {
+  std::string signal;
+  double weight = 0;
+  std::string evidence;
+};
+
+std::string FormatWeight(double weight) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof(buffer), "%g", weight);
+  return buffer;
+}
+
+// Words of payment changes and of pressure, the supporting evidence of business email
+// compromise (English, German, French, Spanish, Portuguese, Dutch).
+const std::vector<std::string_view>& PaymentWords() {
+  static const std::vector<std::string_view> words = {
+      "wire transfer", "bank transfer", "bank details", "banking details", "account details",
+      "new account", "change of bank", "updated bank", "gift card", "giftcard", "itunes card",
+      "invoice", "payment", "remittance", "iban", "swift", "überweisung", "bankverbindung",
+      "virement", "coordonnées bancaires", "transferencia", "datos bancarios",
+      "transferência", "dados bancários", "overboeking", "bankgegevens"};
+  return words;
+}
+const std::vector<std::string_view>& UrgencyWords() {
+  static const std::vector<std::string_view> words = {
+      "urgent", "asap", "immediately", "today", "confidential", "are you available",
+      "are you at your desk", "quick favor", "quick favour", "dringend", "vertraulich",
+      "urgente", "confidentiel", "confidencial", "spoed", "vertrouwelijk"};
+  return words;
+}
+
+// The words of `list` that occur in `text` (lower-case), comma-separated, at most three.
+std::string FoundWords(std::string_view text, const std::vector<std::string_view>& list) {
+  std::string found;
+  int count = 0;
+  for (std::string_view word : list) {
+    if (text.find(word) == std::string_view::npos) continue;
+    found += (found.empty() ? "" : ", ") + std::string(word);
+    if (++count == 3) break;
+  }
+  return found;
+}
+
+// Subject and the text parts of the message, lower-case, at most 64 KiB.
+std::string MessageText(GMimeMessage* message) {
+  std::string text;
+  if (const char* subject = g_mime_message_get_subject(message)) text = AsciiLower(subject) + " ";
+  GMimeObject* body = g_mime_message_get_mime_part(message);
+  std::vector<GMimeObject*> stack;
+  if (body != nullptr) stack.push_back(body);
+  while (!stack.empty() && text.size() < 64 * 1024) {
+    GMimeObject* part = stack.back();
+    stack.pop_back();
+    if (GMIME_IS_MULTIPART(part)) {
+      GMimeMultipart* multipart = GMIME_MULTIPART(part);
+      const int count = g_mime_multipart_get_count(multipart);
+      for (int i = count - 1; i >= 0 && stack.size() < 256; --i) {
+        stack.push_back(g_mime_multipart_get_part(multipart, i));
+      }
+      continue;
+    }
+    if (!GMIME_IS_TEXT_PART(part)) continue;
+    std::unique_ptr<char, decltype(&g_free)> content(
+        g_mime_text_part_get_text(GMIME_TEXT_PART(part)), &g_free);
+    if (content != nullptr) text += AsciiLower(std::string_view(content.get()).substr(0, 64 * 1024)) + " ";
+  }
+  return text;
+}
+
 }  // namespace
 
 std::string NameKey(std::string_view display_name) {
@@ -204,6 +274,7 @@ std::vector<engine::Finding> CheckImpersonation(std::string_view message,
   const Sender from = FirstMailbox(g_mime_message_get_from(parsed.get()));
   const Sender reply_to = FirstMailbox(g_mime_message_get_reply_to(parsed.get()));
   const std::string from_domain = DomainOf(from.address);
+  const std::string reply_domain = DomainOf(reply_to.address);
 
   std::vector<std::string> protected_domains;
   for (const auto& d : identities.domains) protected_domains.push_back(AsciiLower(d));
@@ -211,8 +282,11 @@ std::vector<engine::Finding> CheckImpersonation(std::string_view message,
     return std::any_of(protected_domains.begin(), protected_domains.end(),
                        [&](const std::string& p) { return Within(domain, p); });
   };
+  static const urls::DomainRules rules;
 
-  // Display-name impersonation of a protected person.
+  // The triggers: a protected person's name on a foreign address; a lookalike domain.
+  std::vector<Reason> triggers;
+  std::string person_named;
   const std::vector<std::string> display_words = Words(NameKey(from.name));
   for (const auto& person : identities.people) {
     const std::vector<std::string> person_words = Words(NameKey(person.name));
@@ -225,29 +299,59 @@ std::vector<engine::Finding> CheckImpersonation(std::string_view message,
         std::any_of(person.addresses.begin(), person.addresses.end(),
                     [&](const std::string& a) { return AsciiLower(a) == from.address; });
     if (theirs || (!from_domain.empty() && is_protected(from_domain))) continue;
-    findings.push_back(Finding("Impersonation.DisplayName",
-                               "the sender calls itself " + person.name + " but writes from " +
-                                   (from_domain.empty() ? "no domain" : from_domain)));
+    person_named = person.name;
+    triggers.push_back({"display_name", 3,
+                        "the sender calls itself " + person.name + " but writes from " +
+                            (from_domain.empty() ? "no domain" : from_domain)});
     break;
   }
-
-  // Lookalike domains of the sender and of the reply address.
-  static const urls::DomainRules rules;
-  auto check_domain = [&](const std::string& domain, std::string_view role) {
+  std::string lookalike_evidence;
+  auto check_domain = [&](const std::string& domain, std::string_view role, double weight) {
     if (domain.empty() || is_protected(domain)) return;
     const std::string org = rules.RegistrableDomain(domain);
     for (const auto& p : protected_domains) {
       std::optional<std::string> reason = LookalikeReason(org, rules.RegistrableDomain(p));
       if (!reason) continue;
-      findings.push_back(Finding("Impersonation.LookalikeDomain",
-                                 std::string(role) + " domain " + domain + " imitates " + p +
-                                     " (" + *reason + ")"));
+      std::string evidence = std::string(role) + " domain " + domain + " imitates " + p + " (" +
+                             *reason + ")";
+      if (lookalike_evidence.empty()) lookalike_evidence = evidence;
+      triggers.push_back({std::string(role) + "_lookalike", weight, std::move(evidence)});
       return;
     }
   };
-  check_domain(from_domain, "sender");
-  const std::string reply_domain = DomainOf(reply_to.address);
-  if (reply_domain != from_domain) check_domain(reply_domain, "reply-to");
+  check_domain(from_domain, "sender", 3);
+  if (reply_domain != from_domain) check_domain(reply_domain, "reply-to", 3);
+  if (triggers.empty()) return findings;
+
+  // Supporting evidence, which alone is no impersonation.
+  std::vector<Reason> support;
+  if (!reply_domain.empty() && !from_domain.empty() &&
+      rules.RegistrableDomain(reply_domain) != rules.RegistrableDomain(from_domain)) {
+    support.push_back({"reply_to_other_domain", 1.5,
+                       "replies go to " + rules.RegistrableDomain(reply_domain)});
+  }
+  const std::string text = MessageText(parsed.get());
+  if (std::string words = FoundWords(text, PaymentWords()); !words.empty()) {
+    support.push_back({"payment_language", 1, words});
+  }
+  if (std::string words = FoundWords(text, UrgencyWords()); !words.empty()) {
+    support.push_back({"urgency_language", 1, words});
+  }
+
+  double score = 0;
+  std::string reasons;
+  for (const auto* list : {&triggers, &support}) {
+    for (const auto& r : *list) {
+      score += r.weight;
+      reasons += (reasons.empty() ? "" : "; ") + r.signal + " +" + FormatWeight(r.weight) + " (" +
+                 r.evidence + ")";
+    }
+  }
+  const std::string detail = "score " + FormatWeight(score) + ": " + reasons;
+  if (!person_named.empty()) findings.push_back(Finding("Impersonation.DisplayName", detail));
+  if (!lookalike_evidence.empty()) {
+    findings.push_back(Finding("Impersonation.LookalikeDomain", detail));
+  }
   return findings;
 }
 

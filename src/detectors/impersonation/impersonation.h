@@ -32,10 +32,14 @@ struct ProtectedIdentities {
 // Findings for `message` (RFC 5322 bytes):
 //  - Impersonation.DisplayName (high): the From display name is a protected person's name
 //    (any order, case, punctuation or accents) and the address is not one of theirs nor on
-//    a protected domain; evidence names the person and the sender's domain.
+//    a protected domain.
 //  - Impersonation.LookalikeDomain (high): the From or Reply-To domain is not protected but
-//    looks like a protected one; evidence says how ("homoglyph", "typo", "other TLD",
-//    "name with a word added").
+//    looks like a protected one ("homoglyph", "typo", "other TLD", "name with a word
+//    added").
+// Their detail is the score with every reason: the trigger(s) (+3 each) and the supporting
+// evidence that alone is no impersonation — Reply-To on another domain (+1.5), payment
+// change and urgency language (+1 each), e.g. "score 6.5: display_name +3 (the sender
+// calls itself Jane Doe but writes from x.example); reply_to_other_domain +1.5 (…); …".
 // Thread safety: may run on many threads at once.
 std::vector<engine::Finding> CheckImpersonation(std::string_view message,
                                                 const ProtectedIdentities& identities);

@@ -38,6 +38,21 @@ TEST(ImpersonationTest, DisplayNameOfAProtectedPersonFromAnotherAddress) {
                   "Impersonation.DisplayName", "Ángel Ruiz"));
 }
 
+TEST(ImpersonationTest, SupportingEvidenceIsScoredAndListedWithTheTrigger) {
+  auto findings = CheckImpersonation(
+      Mail("\"Jane Doe\" <jane.doe@ceo-mail.example>", "Reply-To: <jd@other-mailbox.example>\r\n"),
+      Acme());
+  ASSERT_TRUE(Has(findings, "Impersonation.DisplayName"));
+  const std::string& detail = findings.front().detail;
+  EXPECT_NE(detail.find("score 6.5: display_name +3"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("reply_to_other_domain +1.5 (replies go to other-mailbox.example)"),
+            std::string::npos) << detail;
+  EXPECT_NE(detail.find("payment_language +1 (invoice)"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("urgency_language +1 (urgent, today)"), std::string::npos) << detail;
+  // Payment and urgency words alone are no impersonation.
+  EXPECT_TRUE(CheckImpersonation(Mail("Billing <billing@vendor.example>"), Acme()).empty());
+}
+
 TEST(ImpersonationTest, ThePersonsOwnAddressesAndTheTenantsDomainsAreNotImpersonation) {
   EXPECT_TRUE(CheckImpersonation(Mail("Jane Doe <jane.doe@acme-corp.com>"), Acme()).empty());
   EXPECT_TRUE(CheckImpersonation(Mail("Jane Doe <jane@gmail.com>"), Acme()).empty());
