@@ -2,7 +2,8 @@
 // arbitrary bytes as a message header (ParseHeaderFields, From/Return-Path addresses), as a
 // Received value, as an Authentication-Results value (parsed, rendered, parsed again), and
 // as a DNS response message (ParseDnsResponse, for each record type the checks ask).
-// Invariant checked: rendering a parsed Authentication-Results and parsing it again gives
+// The same bytes as a message through ARC chain validation (keys: one fixed 1024-bit RSA
+// key for every selector, so signature checks run). Invariant checked: rendering a parsed Authentication-Results and parsing it again gives
 // the same results whenever its names are plain tokens and nothing was cut.
 
 #include <cctype>
@@ -11,12 +12,31 @@
 #include <string>
 #include <string_view>
 
+#include "detectors/senderauth/arc_check.h"
 #include "detectors/senderauth/auth_headers.h"
 #include "detectors/senderauth/dns_resolver.h"
 
 namespace {
 
 using namespace bulwark::senderauth;
+
+// Every key lookup answers the same RSA key (the ValiMail ARC suite's test key).
+class OneKeyResolver : public Resolver {
+ public:
+  DnsAnswer Lookup(std::string_view, DnsType type) const override {
+    DnsAnswer answer;
+    answer.status = type == DnsType::kTxt ? DnsStatus::kOk : DnsStatus::kNxDomain;
+    if (type == DnsType::kTxt) {
+      answer.records.push_back(
+          {DnsType::kTxt, 300,
+           "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3id"
+           "Y6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lx"
+           "j+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB",
+           0});
+    }
+    return answer;
+  }
+};
 
 bool Plain(std::string_view s) {
   if (s.empty()) return false;
@@ -80,6 +100,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   (void)ParseReceived(input);
   CheckAuthResults(input);
+  static const OneKeyResolver resolver;
+  const ArcCheck arc = VerifyArc(input, resolver);
+  if (arc.instances < 0 || arc.instances > 50) __builtin_trap();
   for (DnsType type : {DnsType::kA, DnsType::kAaaa, DnsType::kTxt, DnsType::kMx, DnsType::kPtr}) {
     const DnsAnswer answer = ParseDnsResponse(input, type);
     for (const DnsRecord& r : answer.records) {

@@ -1,5 +1,7 @@
 #include "detectors/senderauth/sender_auth.h"
 
+#include "detectors/senderauth/arc_check.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -145,6 +147,7 @@ SenderAuthResult Authenticate(const MessageView& message, const Envelope& envelo
   }
   out.dkim = VerifyDkim(message.bytes, resolver, options.max_dkim_signatures);
   out.dmarc = EvaluateDmarc(out.from_domain, out.spf, out.dkim, resolver);
+  out.arc = VerifyArc(message.bytes, resolver);
   return out;
 }
 
@@ -179,6 +182,11 @@ std::string RenderAuthenticationResults(const SenderAuthResult& result,
     }
     dmarc.properties.push_back({"header", "from", result.dmarc.from_domain});
     ar.results.push_back(std::move(dmarc));
+  }
+  if (result.arc.instances > 0) {
+    ar.results.push_back({"arc", std::string(AuthResultName(result.arc.result)),
+                          result.arc.result == AuthResult::kFail ? result.arc.reason : "",
+                          {}});
   }
   return RenderAuthenticationResults(ar);
 }

@@ -79,12 +79,20 @@ struct DmarcCheck {
   int pct = 100;
 };
 
+// The ARC chain (RFC 8617) of forwarders and lists that handled the message: arc_check.h.
+struct ArcCheck {
+  AuthResult result = AuthResult::kNone;  // none (no ARC sets), pass or fail
+  int instances = 0;                      // sets found (the highest i=)
+  std::string reason;                     // why it failed, e.g. "ARC-Seal i=2: …"
+};
+
 struct SenderAuthResult {
   std::string client_ip, helo, mail_from;  // the inputs used (after derivation)
   std::string from_domain;
   SpfCheck spf;
   std::vector<DkimSignature> dkim;
   DmarcCheck dmarc;
+  ArcCheck arc;
 
   // pass when any signature passed; else the first signature's result; none without any.
   AuthResult DkimSummary() const;

@@ -1,6 +1,7 @@
 // SPF, DKIM and DMARC against a real DNS server (NSD on 127.0.0.1, started per test binary
 // process by the fixture) serving the zone below.
 
+#include "detectors/senderauth/arc_check.h"
 #include "detectors/senderauth/sender_auth.h"
 
 #include <gtest/gtest.h>
@@ -314,6 +315,43 @@ TEST_F(SenderAuthTest, RendersAnAuthenticationResultsValue) {
   EXPECT_EQ(parsed->authserv_id, "mx.bulwark.example");
   ASSERT_EQ(parsed->results.size(), 3u);
   EXPECT_EQ(parsed->results[1].Property("header", "d"), "example.com");
+}
+
+}  // namespace
+}  // namespace bulwark::senderauth
+
+namespace bulwark::senderauth {
+namespace {
+
+TEST(AuthenticationResultsTest, ArcIsReportedOnlyWhenTheMessageHasAnArcChain) {
+  SenderAuthResult result;
+  result.from_domain = "example.com";
+  result.dmarc.from_domain = "example.com";
+  EXPECT_EQ(RenderAuthenticationResults(result, "mx.example.org").find("\tarc="), std::string::npos);
+  result.arc.instances = 2;
+  result.arc.result = AuthResult::kPass;
+  EXPECT_NE(RenderAuthenticationResults(result, "mx.example.org").find("\tarc=pass"),
+            std::string::npos);
+  result.arc.result = AuthResult::kFail;
+  result.arc.reason = "ARC-Seal i=2: signature does not verify";
+  const std::string failed = RenderAuthenticationResults(result, "mx.example.org");
+  EXPECT_NE(failed.find("\tarc=fail reason=\"ARC-Seal i=2: signature does not verify\""),
+            std::string::npos)
+      << failed;
+}
+
+TEST(ArcCheckTest, AMessageWithoutArcFieldsHasNoChainAndAnIncompleteSetFails) {
+  class NoKeys : public Resolver {
+   public:
+    DnsAnswer Lookup(std::string_view, DnsType) const override { return {DnsStatus::kNxDomain, {}}; }
+  } resolver;
+  EXPECT_EQ(VerifyArc("From: a@example.com\r\n\r\nbody\r\n", resolver).result, AuthResult::kNone);
+  ArcCheck incomplete = VerifyArc(
+      "ARC-Seal: i=1; a=rsa-sha256; cv=none; d=example.org; s=x; b=AAAA\r\n"
+      "From: a@example.com\r\n\r\nbody\r\n",
+      resolver);
+  EXPECT_EQ(incomplete.result, AuthResult::kFail);
+  EXPECT_NE(incomplete.reason.find("i=1 is incomplete"), std::string::npos) << incomplete.reason;
 }
 
 }  // namespace

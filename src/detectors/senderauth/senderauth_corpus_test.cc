@@ -23,6 +23,7 @@
 #include <set>
 #include <sstream>
 
+#include "detectors/senderauth/arc_check.h"
 #include "detectors/senderauth/sender_auth.h"
 #include "detectors/senderauth/test_dns_server.h"
 
@@ -349,6 +350,102 @@ TEST(RspamdMessagesTest, EveryMessageIsReadAndNothingPassesWithoutKeys) {
             << " A-R fields parsed\n";
   EXPECT_GE(messages, 200);
   EXPECT_GE(signed_messages, 30);
+}
+
+}  // namespace
+}  // namespace bulwark::senderauth
+
+namespace bulwark::senderauth {
+namespace {
+
+// The keys of an ARC suite document, answered from memory (the suite gives TXT records).
+class TxtRecordResolver : public Resolver {
+ public:
+  explicit TxtRecordResolver(std::map<std::string, std::string> records)
+      : records_(std::move(records)) {}
+  DnsAnswer Lookup(std::string_view name, DnsType type) const override {
+    DnsAnswer answer;
+    auto it = records_.find(std::string(name));
+    if (type != DnsType::kTxt || it == records_.end()) {
+      answer.status = DnsStatus::kNxDomain;
+      return answer;
+    }
+    answer.status = DnsStatus::kOk;
+    answer.records.push_back({DnsType::kTxt, 300, it->second, 0});
+    return answer;
+  }
+
+ private:
+  std::map<std::string, std::string> records_;
+};
+
+std::string Lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+std::string Trimmed(std::string text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  std::size_t start = 0;
+  while (start < text.size() && std::isspace(static_cast<unsigned char>(text[start]))) ++start;
+  return text.substr(start);
+}
+
+TEST(ArcSuiteTest, ValidationSuiteAgreesWithExpectedResults) {
+  const fs::path path =
+      fs::path(BULWARK_CORPUS_DIR) / "arc-test-suite/tests/arc-draft-validation-tests.yml";
+  if (!fs::exists(path)) GTEST_SKIP() << "corpus not found: " << path;
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::vector<Node> documents = LoadDocuments(text.str());
+  ASSERT_FALSE(documents.empty());
+
+  int total = 0, agreed = 0;
+  std::map<std::string, int> by_expected, agreed_by_expected;
+  std::vector<std::string> disagreements;
+  for (const Node& document : documents) {
+    std::map<std::string, std::string> records;
+    if (const Node* txt = document.Get("txt-records")) {
+      for (std::size_t i = 0; i < txt->keys.size(); ++i) {
+        std::string value = txt->values[i].scalar;
+        value.erase(std::remove(value.begin(), value.end(), '\n'), value.end());
+        records[txt->keys[i]] = value;
+      }
+    }
+    TxtRecordResolver resolver(records);
+    const Node* tests = document.Get("tests");
+    if (tests == nullptr) continue;
+    for (std::size_t i = 0; i < tests->keys.size(); ++i) {
+      const Node& test = tests->values[i];
+      const Node* message = test.Get("message");
+      const Node* cv = test.Get("cv");
+      if (message == nullptr || cv == nullptr) continue;
+      const std::string expected = Lower(Trimmed(cv->scalar));
+      if (expected != "none" && expected != "pass" && expected != "fail") continue;
+      ++total;
+      ++by_expected[expected];
+      ArcCheck check = VerifyArc(message->scalar, resolver);
+      const std::string got(AuthResultName(check.result));
+      if (got == expected) {
+        ++agreed;
+        ++agreed_by_expected[expected];
+      } else {
+        disagreements.push_back(tests->keys[i] + ": expected " + expected + ", got " + got +
+                                (check.reason.empty() ? "" : " (" + check.reason + ")"));
+      }
+    }
+  }
+  std::cout << "ARC validation suite: " << agreed << " of " << total << " agree (pass "
+            << agreed_by_expected["pass"] << "/" << by_expected["pass"] << ", fail "
+            << agreed_by_expected["fail"] << "/" << by_expected["fail"] << ", none "
+            << agreed_by_expected["none"] << "/" << by_expected["none"] << ")\n";
+  for (const auto& d : disagreements) std::cout << "  " << d << "\n";
+  EXPECT_GT(total, 150);
+  // Every chain the suite calls valid must validate, and most broken ones must fail.
+  EXPECT_EQ(agreed_by_expected["pass"], by_expected["pass"]);
+  EXPECT_EQ(agreed_by_expected["none"], by_expected["none"]);
+  EXPECT_EQ(agreed, total);
 }
 
 }  // namespace
