@@ -15,8 +15,10 @@
 #include "clamd/clamd_front_end.h"
 #include "http/server.h"
 #include "icap/icap_front_end.h"
+#include "milter/milter_front_end.h"
 #include "net/stream_server.h"
 #include "service/administration.h"
+#include "smtp/smtp_front_end.h"
 #include "service/api.h"
 #include "service/audit_export.h"
 #include "service/config.h"
@@ -85,6 +87,10 @@ struct ServeOptions {
   int icap_port = -1;
   bool no_clamd = false;
   bool no_icap = false;
+  int milter_port = -1;
+  bool no_milter = false;
+  int smtp_port = -1;
+  bool no_smtp = false;
   std::string ready_file;
 };
 
@@ -104,6 +110,10 @@ int RunServe(const ServeOptions& options) {
   if (options.icap_port >= 0) config->icap.listener.port = static_cast<std::uint16_t>(options.icap_port);
   if (options.no_clamd) config->clamd.enabled = false;
   if (options.no_icap) config->icap.enabled = false;
+  if (options.milter_port >= 0) config->milter.listener.port = static_cast<std::uint16_t>(options.milter_port);
+  if (options.no_milter) config->milter.enabled = false;
+  if (options.smtp_port >= 0) config->smtp.listener.port = static_cast<std::uint16_t>(options.smtp_port);
+  if (options.no_smtp) config->smtp.enabled = false;
 
   // Signals are taken synchronously by this thread (sigwait); every thread started below
   // inherits the mask.
@@ -159,6 +169,21 @@ int RunServe(const ServeOptions& options) {
     if (!started.ok()) return Fail(started.status());
     icap_front_end = std::move(*started);
   }
+  std::unique_ptr<milter::MilterFrontEnd> milter_front_end;
+  if (config->milter.enabled) {
+    Result<std::unique_ptr<milter::MilterFrontEnd>> started =
+        milter::MilterFrontEnd::Start(**site, config->milter, config->mail);
+    if (!started.ok()) return Fail(started.status());
+    milter_front_end = std::move(*started);
+  }
+  std::unique_ptr<smtp::SmtpFrontEnd> smtp_front_end;
+  if (config->smtp.enabled) {
+    Result<std::unique_ptr<smtp::SmtpFrontEnd>> started =
+        smtp::SmtpFrontEnd::Start(**site, config->smtp, config->mail, config->certificate_file,
+                                  config->private_key_file);
+    if (!started.ok()) return Fail(started.status());
+    smtp_front_end = std::move(*started);
+  }
 
   const service::ServiceConfig& c = (*site)->config();
   std::string base = "https://" + c.api.address + ":" + std::to_string((*server)->port());
@@ -178,6 +203,18 @@ int RunServe(const ServeOptions& options) {
     std::printf("  ICAP     icap://%s/respmod, /reqmod%s\n",
                 DescribeAll(icap_front_end->bound()).c_str(),
                 c.icap.tenant.empty() ? "   (no tenant: verdicts only, no events)" : "");
+  }
+  if (milter_front_end) {
+    std::printf("  milter   inet:%s%s\n", DescribeAll(milter_front_end->bound()).c_str(),
+                c.milter.tenant.empty() && c.mail.domains.empty()
+                    ? "   (no tenant, no [[mail.domains]]: mail passes unscanned)"
+                    : "");
+  }
+  if (smtp_front_end) {
+    std::printf("  SMTP     %s%s%s\n", DescribeAll(smtp_front_end->bound()).c_str(),
+                c.smtp.starttls ? " (STARTTLS)" : "",
+                c.mail.domains.empty() ? "   (no [[mail.domains]]: every recipient is refused)"
+                                       : "");
   }
   // SIEM push of detection events: the database is the buffer while the receiver is down.
   std::unique_ptr<service::SyslogForwarder> forwarder;
@@ -263,6 +300,8 @@ int RunServe(const ServeOptions& options) {
     LogJson({{"level", "info"}, {"msg", "stopping"}, {"signal", signal_number}});
     break;
   }
+  if (smtp_front_end) smtp_front_end->Stop(std::chrono::seconds(10));
+  if (milter_front_end) milter_front_end->Stop(std::chrono::seconds(10));
   if (icap_front_end) icap_front_end->Stop(std::chrono::seconds(10));
   if (clamd_front_end) clamd_front_end->Stop(std::chrono::seconds(10));
   (*server)->Stop(std::chrono::seconds(10));
@@ -490,6 +529,14 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
                     "ICAP port (default 1344); 0 picks a free one");
   serve->add_flag("--no-clamd", options->no_clamd, "Do not start the clamd-protocol listeners");
   serve->add_flag("--no-icap", options->no_icap, "Do not start the ICAP listener");
+  serve->add_option("--milter-port", options->milter_port,
+                    "Milter port (default 8891); 0 picks a free one")
+      ->check(CLI::Range(0, 65535));
+  serve->add_flag("--no-milter", options->no_milter, "Do not start the milter listener");
+  serve->add_option("--smtp-port", options->smtp_port,
+                    "SMTP gateway port (default 2525); 0 picks a free one")
+      ->check(CLI::Range(0, 65535));
+  serve->add_flag("--no-smtp", options->no_smtp, "Do not start the SMTP gateway listener");
   serve->add_option("--ready-file", options->ready_file,
                     "Write the listening port to this file once serving");
   serve->callback([options, &exit_code] { exit_code = RunServe(*options); });

@@ -11,6 +11,8 @@
 #include <deque>
 
 #include "net/socket_io.h"
+#include "net/tls.h"
+#include "net/tls_connection.h"
 
 namespace bulwark::net {
 namespace internal {
@@ -59,6 +61,7 @@ class PlainConnection final : public Connection {
   }
 
   Result<std::size_t> Read(std::span<char> out, std::chrono::milliseconds timeout) override {
+    if (tls_) return tls_->Read(out, timeout);
     if (!pending_.empty()) {
       std::size_t n = std::min(out.size(), pending_.size());
       std::copy_n(pending_.begin(), n, out.begin());
@@ -69,6 +72,7 @@ class PlainConnection final : public Connection {
   }
 
   Status Write(std::string_view data, std::chrono::milliseconds timeout) override {
+    if (tls_) return tls_->Write(data, timeout);
     auto deadline = Clock::now() + timeout;
     while (!data.empty()) {
       ssize_t n = ::send(fd_.get(), data.data(), data.size(), MSG_NOSIGNAL);
@@ -87,7 +91,7 @@ class PlainConnection final : public Connection {
   }
 
   Result<UniqueFd> ReceiveDescriptor(std::chrono::milliseconds timeout) override {
-    if (peer().transport != Transport::kUnix) {
+    if (peer().transport != Transport::kUnix || tls_) {
       return FailedPreconditionError("descriptors can only be passed over a Unix socket");
     }
     auto deadline = Clock::now() + timeout;
@@ -104,7 +108,23 @@ class PlainConnection final : public Connection {
     return fd;
   }
 
-  void ShutdownWrite() override { ::shutdown(fd_.get(), SHUT_WR); }
+  void ShutdownWrite() override {
+    if (tls_) return tls_->ShutdownWrite();
+    ::shutdown(fd_.get(), SHUT_WR);
+  }
+
+  // The socket moves into a TlsConnection that serves every later call.
+  Status StartTls(const TlsContext& context, std::string_view peer_name,
+                  std::chrono::milliseconds timeout) override {
+    if (tls_) return FailedPreconditionError("the connection is already using TLS");
+    if (!pending_.empty() || !descriptors_.empty()) {
+      return FailedPreconditionError("unread plain-text input is pending");
+    }
+    BULWARK_ASSIGN_OR_RETURN(internal::SslPtr ssl, NewUpgradeSsl(context, fd_.get(), peer_name));
+    tls_ = std::make_unique<internal::TlsConnection>(std::move(fd_), std::move(ssl), peer());
+    set_transport(Transport::kTls);
+    return tls_->Handshake(timeout);
+  }
 
  private:
   Result<std::size_t> ReadSocket(std::span<char> out, Clock::time_point deadline) {
@@ -148,9 +168,10 @@ class PlainConnection final : public Connection {
     return n;
   }
 
-  UniqueFd fd_;
+  UniqueFd fd_;  // moved into tls_ by StartTls
   std::deque<char> pending_;
   std::deque<UniqueFd> descriptors_;
+  std::unique_ptr<internal::TlsConnection> tls_;  // set once TLS has started
 };
 
 }  // namespace

@@ -19,6 +19,8 @@ namespace bulwark::net {
 
 enum class Transport { kTcp, kTls, kUnix };
 
+class TlsContext;  // net/tls.h
+
 struct Peer {
   Transport transport = Transport::kTcp;
   std::string address;    // "127.0.0.1:51234", "[::1]:51234", or "unix"
@@ -44,6 +46,17 @@ class Connection {
   virtual Result<UniqueFd> ReceiveDescriptor(std::chrono::milliseconds timeout) = 0;
   // Half-closes the sending side after everything written (a clean end for the peer).
   virtual void ShutdownWrite() = 0;
+  // Upgrades a plain connection to TLS in place (STARTTLS, RFC 3207): the handshake runs
+  // now, as the server or the client per `context`; every later Read and Write is
+  // encrypted and peer().transport becomes kTls. `peer_name` (client side) is sent as SNI
+  // and, when the context verifies, must be named by the certificate (a host name or an IP
+  // address). The caller discards whatever it had read but not consumed before the upgrade
+  // (bytes that arrived in plain text must never be taken as sent under TLS).
+  // kFailedPrecondition on a TLS connection already, or when unread plain bytes are pending;
+  // kUnavailable when the handshake fails (the connection is then unusable);
+  // kDeadlineExceeded when it does not complete within `timeout`.
+  virtual Status StartTls(const TlsContext& context, std::string_view peer_name,
+                          std::chrono::milliseconds timeout);
 
   const Peer& peer() const { return peer_; }
   // True once the server has begun to stop: handlers end keep-alive sessions at the next
@@ -53,6 +66,7 @@ class Connection {
 
  protected:
   explicit Connection(Peer peer) : peer_(std::move(peer)) {}
+  void set_transport(Transport transport) { peer_.transport = transport; }
 
  private:
   Peer peer_;

@@ -14,6 +14,7 @@
 #include "http/server.h"
 #include "net/connection.h"
 #include "net/stream_server.h"
+#include "net/tls.h"
 
 namespace bulwark::net {
 namespace {
@@ -383,6 +384,81 @@ TEST(StreamServerTest, TlsListenerRequiresTls12AndServes) {
   EXPECT_NE(SSL_connect(old), 1);
   SSL_free(old);
   SSL_CTX_free(ctx);
+}
+
+// STARTTLS (RFC 3207): both ends of a plain socket upgrade in place; the client verifies the
+// server's certificate and name; encrypted bytes flow both ways afterwards.
+TEST(StartTlsTest, UpgradesBothSidesInPlaceAndVerifiesTheServer) {
+  TempDir dir;
+  ASSERT_TRUE(http::EnsureSelfSignedCertificate(dir / "cert.pem", dir / "key.pem").ok());
+  auto server_tls = TlsContext::Server(dir / "cert.pem", dir / "key.pem");
+  ASSERT_TRUE(server_tls.ok()) << server_tls.status().ToString();
+  auto client_tls = TlsContext::Client(true, dir / "cert.pem");
+  ASSERT_TRUE(client_tls.ok()) << client_tls.status().ToString();
+
+  Pair pair = SocketPair(Transport::kTcp);
+  std::unique_ptr<Connection> client = SocketConnection(std::move(pair.client), Peer{});
+  std::thread server([&] {
+    BufferedReader reader(*pair.server, 5s);
+    ASSERT_EQ(*reader.ReadUntil("\n", 100), "STARTTLS");
+    ASSERT_TRUE(pair.server->Write("220 go\n", 1s).ok());
+    ASSERT_TRUE(pair.server->StartTls(**server_tls, "", 5s).ok());
+    EXPECT_EQ(pair.server->peer().transport, Transport::kTls);
+    BufferedReader secure(*pair.server, 5s);
+    std::string line = *secure.ReadUntil("\n", 100);
+    ASSERT_TRUE(pair.server->Write("secret: " + line + "\n", 1s).ok());
+    EXPECT_EQ(pair.server->StartTls(**server_tls, "", 1s).code(),
+              StatusCode::kFailedPrecondition);
+  });
+  ASSERT_TRUE(client->Write("STARTTLS\n", 1s).ok());
+  BufferedReader reader(*client, 5s);
+  EXPECT_EQ(*reader.ReadUntil("\n", 100), "220 go");
+  Status upgraded = client->StartTls(**client_tls, "127.0.0.1", 5s);
+  ASSERT_TRUE(upgraded.ok()) << upgraded.ToString();
+  ASSERT_TRUE(client->Write("hello\n", 1s).ok());
+  BufferedReader secure(*client, 5s);
+  EXPECT_EQ(*secure.ReadUntil("\n", 100), "secret: hello");
+  server.join();
+}
+
+TEST(StartTlsTest, VerifyingClientRefusesAWrongNameAndPlainBytesBlockTheUpgrade) {
+  TempDir dir;
+  ASSERT_TRUE(http::EnsureSelfSignedCertificate(dir / "cert.pem", dir / "key.pem").ok());
+  auto server_tls = TlsContext::Server(dir / "cert.pem", dir / "key.pem");
+  auto client_tls = TlsContext::Client(true, dir / "cert.pem");
+  ASSERT_TRUE(server_tls.ok() && client_tls.ok());
+  EXPECT_EQ(TlsContext::Server(dir / "none.pem", dir / "key.pem").status().code(),
+            StatusCode::kInvalidArgument);
+
+  Pair pair = SocketPair(Transport::kTcp);
+  std::unique_ptr<Connection> client = SocketConnection(std::move(pair.client), Peer{});
+  std::thread server([&] { EXPECT_FALSE(pair.server->StartTls(**server_tls, "", 5s).ok()); });
+  EXPECT_FALSE(client->StartTls(**client_tls, "mail.example.org", 5s).ok());
+  client.reset();  // the server's handshake ends too
+  server.join();
+
+  // Bytes read but not consumed (a Unix socket keeps them while waiting for a descriptor)
+  // must not be carried into TLS.
+  Pair unix_pair = SocketPair(Transport::kUnix);
+  Send(unix_pair.client.get(), "x");
+  EXPECT_FALSE(unix_pair.server->ReceiveDescriptor(200ms).ok());
+  EXPECT_EQ(unix_pair.server->StartTls(**server_tls, "", 1s).code(),
+            StatusCode::kFailedPrecondition);
+}
+
+TEST(ConnectTcpTest, ConnectsToAListenerAndNamesARefusal) {
+  auto server = StreamServer::Start({Endpoint{}}, {"tcp", 8}, EchoLines);
+  ASSERT_TRUE(server.ok());
+  std::uint16_t port = (*server)->bound()[0].port;
+  auto connection = bulwark::net::ConnectTcp("127.0.0.1", port, 2s);
+  ASSERT_TRUE(connection.ok()) << connection.status().ToString();
+  ASSERT_TRUE((*connection)->Write("hi\n", 1s).ok());
+  BufferedReader reader(**connection, 5s);
+  EXPECT_EQ(reader.ReadUntil("\n", 100)->rfind("echo: hi", 0), 0u);
+  (*server)->Stop(0ms);
+  auto refused = bulwark::net::ConnectTcp("127.0.0.1", port, 2s);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("127.0.0.1"), std::string::npos);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "net/socket_io.h"
+#include "net/tls_connection.h"
 
 namespace bulwark::net {
 namespace {
@@ -29,27 +30,14 @@ using internal::Clock;
 using internal::SocketError;
 using internal::WaitFor;
 
-std::string OpenSslError(std::string_view what) {
-  std::string message(what);
-  unsigned long code = ERR_get_error();
-  if (code != 0) {
-    char text[256];
-    ERR_error_string_n(code, text, sizeof(text));
-    message += ": ";
-    message += text;
-  }
-  ERR_clear_error();
-  return message;
-}
+using internal::OpenSslError;
+using internal::SslPtr;
+using internal::TlsConnection;
 
 struct SslCtxDeleter {
   void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
 };
 using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxDeleter>;
-struct SslDeleter {
-  void operator()(SSL* ssl) const { SSL_free(ssl); }
-};
-using SslPtr = std::unique_ptr<SSL, SslDeleter>;
 
 Result<SslCtxPtr> MakeTlsContext(const Endpoint& endpoint) {
   SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
@@ -66,76 +54,6 @@ Result<SslCtxPtr> MakeTlsContext(const Endpoint& endpoint) {
   }
   return ctx;
 }
-
-// TLS over a non-blocking TCP socket; the handshake runs on the connection's own thread.
-class TlsConnection final : public Connection {
- public:
-  TlsConnection(UniqueFd fd, SslPtr ssl, Peer peer)
-      : Connection(std::move(peer)), fd_(std::move(fd)), ssl_(std::move(ssl)) {}
-
-  Status Handshake(std::chrono::milliseconds timeout) {
-    auto deadline = Clock::now() + timeout;
-    for (;;) {
-      int r = SSL_accept(ssl_.get());
-      if (r == 1) return OkStatus();
-      BULWARK_RETURN_IF_ERROR(Await(r, deadline, "TLS handshake"));
-    }
-  }
-
-  Result<std::size_t> Read(std::span<char> out, std::chrono::milliseconds timeout) override {
-    auto deadline = Clock::now() + timeout;
-    for (;;) {
-      std::size_t n = 0;
-      int r = SSL_read_ex(ssl_.get(), out.data(), out.size(), &n);
-      if (r == 1) return n;
-      int error = SSL_get_error(ssl_.get(), r);
-      if (error == SSL_ERROR_ZERO_RETURN) return std::size_t{0};
-      if (error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) return std::size_t{0};  // EOF
-      BULWARK_RETURN_IF_ERROR(Await(r, deadline, "TLS read"));
-    }
-  }
-
-  Status Write(std::string_view data, std::chrono::milliseconds timeout) override {
-    auto deadline = Clock::now() + timeout;
-    while (!data.empty()) {
-      std::size_t n = 0;
-      int r = SSL_write_ex(ssl_.get(), data.data(), data.size(), &n);
-      if (r == 1) {
-        data.remove_prefix(n);
-        continue;
-      }
-      BULWARK_RETURN_IF_ERROR(Await(r, deadline, "TLS write"));
-    }
-    return OkStatus();
-  }
-
-  Result<UniqueFd> ReceiveDescriptor(std::chrono::milliseconds) override {
-    return FailedPreconditionError("descriptors can only be passed over a Unix socket");
-  }
-
-  void ShutdownWrite() override {
-    SSL_shutdown(ssl_.get());  // close_notify; no wait for the peer's
-    ::shutdown(fd_.get(), SHUT_WR);
-  }
-
- private:
-  // After an SSL call returned `r`: waits for the socket when OpenSSL wants I/O, or turns
-  // the failure into a Status.
-  Status Await(int r, Clock::time_point deadline, std::string_view what) {
-    int error = SSL_get_error(ssl_.get(), r);
-    if (error == SSL_ERROR_WANT_READ) return WaitFor(fd_.get(), POLLIN, deadline);
-    if (error == SSL_ERROR_WANT_WRITE) return WaitFor(fd_.get(), POLLOUT, deadline);
-    if (error == SSL_ERROR_SYSCALL && errno != 0) {
-      int saved = errno;
-      ERR_clear_error();
-      return SocketError(saved, what);
-    }
-    return UnavailableError(OpenSslError(what));
-  }
-
-  UniqueFd fd_;
-  SslPtr ssl_;
-};
 
 struct Listener {
   Endpoint endpoint;
@@ -360,6 +278,7 @@ class StreamServer::Impl {
         SSL_free(ssl);
         return;
       }
+      SSL_set_accept_state(ssl);
     }
     std::lock_guard<std::mutex> lock(mutex_);
     bool overloaded = active_ >= options_.max_connections;

@@ -170,8 +170,8 @@ TEST_F(ServiceCliTest, ServeStartsPrintsWhereToReachItAndStopsOnSigterm) {
     std::freopen(err.c_str(), "w", stderr);
     std::string data = Data();
     execl(BULWARK_BINARY, "bulwark", "serve", "--data", data.c_str(), "--port", "0",
-          "--clamd-port", "0", "--icap-port", "0", "--ready-file", ready.c_str(),
-          static_cast<char*>(nullptr));
+          "--clamd-port", "0", "--icap-port", "0", "--milter-port", "0", "--smtp-port", "0",
+          "--ready-file", ready.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -186,6 +186,9 @@ TEST_F(ServiceCliTest, ServeStartsPrintsWhereToReachItAndStopsOnSigterm) {
             std::string::npos)
       << printed;
   EXPECT_NE(printed.find("First administrator (shown once"), std::string::npos);
+  // The mail front-ends start with the embedded default, on loopback.
+  EXPECT_NE(printed.find("  milter   inet:127.0.0.1:"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("  SMTP     127.0.0.1:"), std::string::npos) << printed;
   EXPECT_TRUE(std::filesystem::exists(Data() + "/tls/cert.pem"));
   EXPECT_EQ(std::filesystem::status(Data() + "/tls/key.pem").permissions() &
                 (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
@@ -226,7 +229,8 @@ TEST_F(ServiceCliTest, ServeStartsPrintsWhereToReachItAndStopsOnSigterm) {
 
   // A second instance cannot take the same clamd port: a clear error, exit 2.
   CommandResult clash = Bulwark("serve --data " + Data() + "-second --port 0 --icap-port 0 " +
-                                "--clamd-port " + std::to_string(clamd_port));
+                                "--milter-port 0 --smtp-port 0 --clamd-port " +
+                                std::to_string(clamd_port));
   EXPECT_EQ(clash.exit_code, 2);
   EXPECT_NE(clash.err.find("clamd listener: 127.0.0.1:" + std::to_string(clamd_port)),
             std::string::npos)
