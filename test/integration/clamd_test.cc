@@ -113,18 +113,6 @@ std::string ExchangeTls(std::uint16_t port, const std::string& ca_file, const st
   return out;
 }
 
-std::uint16_t FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // A real clamd from Debian's clamav-daemon, on loopback, as user nobody, with the same
 // signature directory as the site. Stopped (SIGTERM to its pid) at the end.
 class RealClamd {

@@ -2,6 +2,10 @@
 // Helpers for tests: test material built in code (EICAR, archives, mail), sinks that
 // collect what unpackers emit, and scratch directories.
 
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -85,5 +89,27 @@ bool HasFinding(const std::vector<engine::Finding>& findings, engine::Category c
 
 // ../shared/corpus, or "" when it is not there.
 std::filesystem::path CorpusDir();
+
+// Real peers on loopback (the front-end tests: clamd, ICAP, SMTP gateway, milter).
+// True when `name` is a program on PATH.
+bool HaveProgram(const std::string& name);
+// A TCP port on 127.0.0.1 that was free a moment ago.
+std::uint16_t FreePort();
+// True once something accepts connections on 127.0.0.1:`port`, false after `limit`.
+bool WaitForPort(std::uint16_t port, std::chrono::seconds limit);
+
+// A child process with its output (stdout and stderr) in a log file; terminated (SIGTERM,
+// then SIGKILL after 5 s) when destroyed.
+class ChildProcess {
+ public:
+  ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& log);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  bool running() const { return pid_ > 0; }
+
+ private:
+  pid_t pid_ = -1;
+};
 
 }  // namespace bulwark::testing
