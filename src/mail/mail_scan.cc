@@ -29,11 +29,8 @@ std::string DomainOfAddress(std::string_view address) {
 }
 
 bool Covers(const service::MailDomainConfig& entry, const std::string& domain) {
-  if (domain == entry.domain) return true;
-  if (!entry.include_subdomains || domain.size() <= entry.domain.size()) return false;
-  return domain.compare(domain.size() - entry.domain.size(), entry.domain.size(), entry.domain) ==
-             0 &&
-         domain[domain.size() - entry.domain.size() - 1] == '.';
+  return entry.include_subdomains ? IsDomainOrSubdomain(domain, entry.domain)
+                                  : domain == entry.domain;
 }
 
 // RFC 5322 date-time in UTC: "Sat, 28 Nov 2026 18:20:00 +0000".

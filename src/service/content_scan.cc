@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "bulwark/common/text.h"
 #include "bulwark/content/blob.h"
 #include "bulwark/urls/url_match.h"
 #include "crypto/sha256.h"
@@ -45,15 +46,6 @@ std::string DomainOf(const std::string& address) {
   return at == std::string::npos ? "" : address.substr(at + 1);
 }
 
-// `domain` is `entry` or one of its subdomains.
-bool DomainWithin(const std::string& domain, const std::string& entry) {
-  if (domain.empty() || entry.empty()) return false;
-  if (domain == entry) return true;
-  return domain.size() > entry.size() &&
-         domain.compare(domain.size() - entry.size(), entry.size(), entry) == 0 &&
-         domain[domain.size() - entry.size() - 1] == '.';
-}
-
 // What the tenant's lists say about this object and sender.
 struct ListVerdict {
   bool allowed = false;
@@ -67,7 +59,7 @@ ListVerdict CheckLists(const std::vector<storage::ListEntry>& entries, const std
   for (const auto& e : entries) {
     bool match = (e.kind == "sha256" && e.value == sha256) ||
                  (e.kind == "sender" && !sender.empty() && e.value == sender) ||
-                 (e.kind == "domain" && DomainWithin(domain, e.value));
+                 (e.kind == "domain" && IsDomainOrSubdomain(domain, e.value));
     if (!match) continue;
     if (e.disposition == "allow") {
       verdict.allowed = true;

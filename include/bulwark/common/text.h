@@ -39,6 +39,16 @@ inline void AppendUtf8(std::string& out, std::uint32_t code_point) {
   }
 }
 
+// True when `host` is `domain` or one of its subdomains ("mx.example.com" in "example.com",
+// not "badexample.com"). Both lower-case, without trailing dots; an empty domain covers
+// nothing.
+inline bool IsDomainOrSubdomain(std::string_view host, std::string_view domain) {
+  if (domain.empty()) return false;
+  if (host == domain) return true;
+  return host.size() > domain.size() && host.ends_with(domain) &&
+         host[host.size() - domain.size() - 1] == '.';
+}
+
 // `text` with ASCII A-Z lower-cased; every other byte unchanged (header names, addresses).
 inline std::string AsciiLower(std::string_view text) {
   std::string out(text);

@@ -84,13 +84,6 @@ std::pair<std::string_view, std::string_view> SplitFirstLabel(std::string_view d
   return {domain.substr(0, dot), domain.substr(dot + 1)};
 }
 
-bool Within(std::string_view host, std::string_view domain) {
-  if (domain.empty()) return false;
-  if (host == domain) return true;
-  return host.size() > domain.size() && host.ends_with(domain) &&
-         host[host.size() - domain.size() - 1] == '.';
-}
-
 std::string DomainOf(std::string_view address) {
   std::size_t at = address.rfind('@');
   if (at == std::string_view::npos) return {};
@@ -280,7 +273,7 @@ std::vector<engine::Finding> CheckImpersonation(std::string_view message,
   for (const auto& d : identities.domains) protected_domains.push_back(AsciiLower(d));
   auto is_protected = [&](const std::string& domain) {
     return std::any_of(protected_domains.begin(), protected_domains.end(),
-                       [&](const std::string& p) { return Within(domain, p); });
+                       [&](const std::string& p) { return IsDomainOrSubdomain(domain, p); });
   };
   static const urls::DomainRules rules;
 

@@ -366,13 +366,6 @@ bool InList(const std::array<std::string_view, N>& list, std::string_view value)
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-// `host` is `domain` or below it.
-bool Within(std::string_view host, std::string_view domain) {
-  if (host == domain) return true;
-  return host.size() > domain.size() && host.ends_with(domain) &&
-         host[host.size() - domain.size() - 1] == '.';
-}
-
 std::string_view TopLevel(std::string_view host) {
   std::size_t dot = host.rfind('.');
   return dot == std::string_view::npos ? host : host.substr(dot + 1);
@@ -513,9 +506,9 @@ struct PhishingScorer::Tables {
 };
 
 PhishingScorer::PhishingScorer(ScoreOptions options)
-    : options_(options), tables_(new Tables()) {}
+    : options_(options), tables_(std::make_unique<const Tables>()) {}
 
-PhishingScorer::~PhishingScorer() { delete tables_; }
+PhishingScorer::~PhishingScorer() = default;
 
 Assessment PhishingScorer::Score(std::string_view message,
                                  std::span<const engine::Finding> findings,
@@ -601,7 +594,7 @@ Assessment PhishingScorer::Score(std::string_view message,
     }
   }
   for (std::string_view h : kFreeHosting) {
-    if (!from_domain.empty() && Within(from_domain, h)) {
+    if (!from_domain.empty() && IsDomainOrSubdomain(from_domain, h)) {
       add("free_hosting_sender", 1.5, "sender domain " + from_domain);
       break;
     }
@@ -647,7 +640,9 @@ Assessment PhishingScorer::Score(std::string_view message,
                            from_org.find(brand.name) != std::string::npos;
     if (!as_sender && !in_subject && !in_domain) continue;
     bool genuine = std::any_of(brand.domains.begin(), brand.domains.end(),
-                               [&](std::string_view d) { return Within(from_domain, d); });
+                               [&](std::string_view d) {
+                                 return IsDomainOrSubdomain(from_domain, d);
+                               });
     if (genuine || from_domain.empty()) break;
     const std::string evidence = std::string(brand.name) + "; sender domain " + from_domain;
     if (as_sender) add("brand_impersonation", freemail ? 4 : 3, "sender named " + evidence);
@@ -724,7 +719,7 @@ Assessment PhishingScorer::Score(std::string_view message,
       abused_example = host;
     }
     for (std::string_view h : kFreeHosting) {
-      if (!hosting && Within(host, h)) {
+      if (!hosting && IsDomainOrSubdomain(host, h)) {
         hosting = true;
         hosting_example = std::string(h);
       }
