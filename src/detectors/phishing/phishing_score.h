@@ -8,6 +8,7 @@
 // (names and domains, never body text). Nothing is fetched or resolved. See docs/urls.md
 // ("Phishing score").
 
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -53,7 +54,7 @@ class PhishingScorer {
  private:
   struct Tables;
   ScoreOptions options_;
-  const Tables* tables_;  // owned
+  std::unique_ptr<const Tables> tables_;
 };
 
 // The finding for a phishing assessment: "Phishing.Score", category suspicious, severity
