@@ -58,6 +58,27 @@ inline std::string AsciiLower(std::string_view text) {
   return out;
 }
 
+// `text` with ASCII a-z upper-cased; every other byte unchanged (protocol keywords).
+inline std::string AsciiUpper(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+// ASCII case-insensitive equality (protocol keywords, header names).
+inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
 // The items of a comma-separated list, spaces around each trimmed, empty items dropped.
 inline std::vector<std::string> SplitList(std::string_view text) {
   std::vector<std::string> items;
