@@ -12,6 +12,7 @@ jobs=$(nproc)
 # The milter test runs its own Postfix (which needs root); in CI a missing Postfix is a
 # failure, not a skip.
 export BULWARK_REQUIRE_POSTFIX=1
+export BULWARK_REQUIRE_DOVECOT=1
 fuzz_seconds=${FUZZ_SECONDS:-20}
 summary=()
 total_passed=0

@@ -161,7 +161,7 @@ Status WithSection(const toml::table& root, std::string_view name, Read read) {
 Status ReadSections(const toml::table& root, ServiceConfig& c) {
   BULWARK_RETURN_IF_ERROR(Section(root, "").CheckKeys(
       {"data_dir", "site", "database", "api", "tls", "keys", "quarantine", "sandbox", "engine",
-       "access", "log", "syslog", "clamd", "icap", "sender_auth", "mail", "smtp", "milter"}));
+       "access", "log", "syslog", "clamd", "icap", "sender_auth", "mail", "smtp", "milter", "mailbox"}));
   BULWARK_RETURN_IF_ERROR(WithSection(root, "site", [&](const Section& s) {
     BULWARK_RETURN_IF_ERROR(s.CheckKeys({"id", "name", "region"}));
     BULWARK_RETURN_IF_ERROR(s.String("id", c.site.id));
@@ -302,8 +302,9 @@ Status ReadSections(const toml::table& root, ServiceConfig& c) {
   BULWARK_RETURN_IF_ERROR(WithSection(root, "mail", [&](const Section& s) {
     MailConfig& m = c.mail;
     BULWARK_RETURN_IF_ERROR(
-        s.CheckKeys({"hostname", "subject_tag", "notify_address", "domains"}));
+        s.CheckKeys({"hostname", "subject_tag", "notify_address", "sign_verdicts", "domains"}));
     BULWARK_RETURN_IF_ERROR(s.String("hostname", m.hostname));
+    BULWARK_RETURN_IF_ERROR(s.Boolean("sign_verdicts", m.sign_verdicts));
     BULWARK_RETURN_IF_ERROR(s.String("subject_tag", m.subject_tag));
     BULWARK_RETURN_IF_ERROR(s.String("notify_address", m.notify_address));
     return s.Tables("domains", [&](const Section& d) {
@@ -355,6 +356,32 @@ Status ReadSections(const toml::table& root, ServiceConfig& c) {
     BULWARK_RETURN_IF_ERROR(
         s.Integer("max_message_bytes", m.max_message_bytes, 1024, std::int64_t{1} << 30));
     return Seconds(s, "timeout_seconds", m.timeout);
+  }));
+  BULWARK_RETURN_IF_ERROR(WithSection(root, "mailbox", [&](const Section& s) {
+    MailboxConfig& m = c.mailbox;
+    BULWARK_RETURN_IF_ERROR(s.CheckKeys(
+        {"enabled", "max_connectors", "poll_interval_seconds", "idle_interval_seconds",
+         "refresh_interval_seconds", "lease_seconds", "timeout_seconds", "max_backoff_seconds",
+         "max_message_bytes", "tag_keyword", "trust_signed_verdicts_seconds"}));
+    BULWARK_RETURN_IF_ERROR(s.Boolean("enabled", m.enabled));
+    BULWARK_RETURN_IF_ERROR(s.Integer("max_connectors", m.max_connectors, 1, 100000));
+    BULWARK_RETURN_IF_ERROR(Seconds(s, "poll_interval_seconds", m.poll_interval));
+    BULWARK_RETURN_IF_ERROR(Seconds(s, "idle_interval_seconds", m.idle_interval));
+    BULWARK_RETURN_IF_ERROR(Seconds(s, "refresh_interval_seconds", m.refresh_interval));
+    BULWARK_RETURN_IF_ERROR(Seconds(s, "lease_seconds", m.lease));
+    BULWARK_RETURN_IF_ERROR(Seconds(s, "timeout_seconds", m.timeout));
+    BULWARK_RETURN_IF_ERROR(Seconds(s, "max_backoff_seconds", m.max_backoff));
+    BULWARK_RETURN_IF_ERROR(
+        s.Integer("max_message_bytes", m.max_message_bytes, 1024, std::int64_t{1} << 30));
+    BULWARK_RETURN_IF_ERROR(s.String("tag_keyword", m.tag_keyword));
+    std::int64_t trust = m.trust_signed_verdicts.count();
+    BULWARK_RETURN_IF_ERROR(
+        s.Integer("trust_signed_verdicts_seconds", trust, 0, std::int64_t{90} * 86400));
+    m.trust_signed_verdicts = std::chrono::seconds(trust);
+    if (m.idle_interval > std::chrono::seconds(29 * 60)) {
+      return InvalidArgumentError("[mailbox] idle_interval_seconds must be at most 1740 (RFC 2177)");
+    }
+    return OkStatus();
   }));
   return WithSection(root, "log", [&](const Section& s) {
     BULWARK_RETURN_IF_ERROR(s.CheckKeys({"access"}));

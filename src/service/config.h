@@ -83,6 +83,10 @@ struct MailConfig {
   // Where the "notify" action and quarantine notices go ("" = no notices): an address
   // that receives a short notice (never the content) through the domain's next hop.
   std::string notify_address;
+  // Add X-Bulwark-Signature (an HMAC with the site's key over the verdict, the engine's
+  // signature version, From, Message-ID and the body) to mail the gateway and the milter
+  // deliver, so the mailbox connector does not scan it again (docs/mailbox-connector.md).
+  bool sign_verdicts = true;
 };
 
 // The inline SMTP gateway (RFC 5321, before-queue; docs/smtp-gateway.md).
@@ -110,6 +114,24 @@ struct MilterConfig {
   std::size_t max_connections = 100;
   std::uint64_t max_message_bytes = 50ull << 20;
   std::chrono::seconds timeout{300};
+};
+
+// The mailbox connector (API mode: IMAP mailboxes scanned after delivery; the connectors
+// themselves are created through the API; docs/mailbox-connector.md).
+struct MailboxConfig {
+  bool enabled = true;
+  std::size_t max_connectors = 200;          // mailboxes watched by this process at once
+  std::chrono::seconds poll_interval{60};    // without IDLE: how often to look for new mail
+  std::chrono::seconds idle_interval{300};   // IDLE is renewed after this (RFC 2177: < 29 min)
+  std::chrono::seconds refresh_interval{10}; // how often the list of connectors is re-read
+  std::chrono::seconds lease{120};           // a connector's lease (several `serve` processes)
+  std::chrono::seconds timeout{60};          // connecting and each IMAP response
+  std::chrono::seconds max_backoff{3600};    // retry delay cap after failures (doubling)
+  std::uint64_t max_message_bytes = 50ull << 20;  // larger messages: an unscannable event
+  std::string tag_keyword = "$Bulwark-Suspicious";  // IMAP keyword of the "tag" action
+  // A valid X-Bulwark-Signature younger than this, made with the current signatures,
+  // stands for a scan; 0 = always scan.
+  std::chrono::seconds trust_signed_verdicts{7 * 86400};
 };
 
 struct ServiceConfig {
@@ -171,6 +193,7 @@ struct ServiceConfig {
   MailConfig mail;
   SmtpConfig smtp;
   MilterConfig milter;
+  MailboxConfig mailbox;
   // Logs are JSON lines on stderr, never content.
   bool access_log = true;  // one JSON line per request (route pattern, status, duration)
 };

@@ -146,6 +146,10 @@ Result<std::unique_ptr<Site>> Site::Open(const ServiceConfig& config,
       "bulwark-download-links:" +
       std::string(reinterpret_cast<const char*>(kek.bytes().data()), kek.bytes().size()));
   site->link_key_.assign(reinterpret_cast<const char*>(link.data()), link.size());
+  crypto::Sha256Digest seal = crypto::Sha256(
+      "bulwark-verdict-seal:" +
+      std::string(reinterpret_cast<const char*>(kek.bytes().data()), kek.bytes().size()));
+  site->verdict_key_.assign(reinterpret_cast<const char*>(seal.data()), seal.size());
 
   BULWARK_ASSIGN_OR_RETURN(site->decoy_password_hash_,
                            security::HashPassword(security::RandomPassword()));

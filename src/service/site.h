@@ -59,6 +59,8 @@ class Site {
   Result<bool> ReloadSignaturesIfChanged();
   // HMAC key for time-limited download links (derived from the KEK; never stored).
   const std::string& link_key() const { return link_key_; }
+  // HMAC key of the signed verdict header X-Bulwark-Signature (derived from the KEK).
+  const std::string& verdict_key() const { return verdict_key_; }
   // An Argon2id hash of a random password: logins for unknown emails verify against it, so
   // their timing does not tell which accounts exist.
   const std::string& decoy_password_hash() const { return decoy_password_hash_; }
@@ -95,6 +97,7 @@ class Site {
   std::string signature_files_;  // fingerprint of the loaded signature files
   std::mutex reload_mutex_;
   std::string link_key_;
+  std::string verdict_key_;
   std::string decoy_password_hash_;
 };
 
