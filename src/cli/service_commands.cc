@@ -19,6 +19,8 @@
 #include "net/stream_server.h"
 #include "service/administration.h"
 #include "smtp/smtp_front_end.h"
+#include "mailbox/mailbox_api.h"
+#include "mailbox/mailbox_service.h"
 #include "service/api.h"
 #include "service/audit_export.h"
 #include "service/config.h"
@@ -91,6 +93,7 @@ struct ServeOptions {
   bool no_milter = false;
   int smtp_port = -1;
   bool no_smtp = false;
+  bool no_mailbox = false;
   std::string ready_file;
 };
 
@@ -114,6 +117,7 @@ int RunServe(const ServeOptions& options) {
   if (options.no_milter) config->milter.enabled = false;
   if (options.smtp_port >= 0) config->smtp.listener.port = static_cast<std::uint16_t>(options.smtp_port);
   if (options.no_smtp) config->smtp.enabled = false;
+  if (options.no_mailbox) config->mailbox.enabled = false;
 
   // Signals are taken synchronously by this thread (sigwait); every thread started below
   // inherits the mask.
@@ -148,6 +152,7 @@ int RunServe(const ServeOptions& options) {
   server_options.metrics = &(*site)->metrics();
   server_options.access_log = config->access_log;
   auto router = service::BuildApiRouter(**site);
+  mailbox::AddMailboxRoutes(*router, **site);
   Result<std::unique_ptr<http::HttpsServer>> server =
       http::HttpsServer::Create(server_options, router);
   if (!server.ok()) return Fail(server.status());
@@ -215,6 +220,14 @@ int RunServe(const ServeOptions& options) {
                 c.smtp.starttls ? " (STARTTLS)" : "",
                 c.mail.domains.empty() ? "   (no [[mail.domains]]: every recipient is refused)"
                                        : "");
+  }
+  // Mailbox connectors (API mode): created through the API, watched by worker threads.
+  std::unique_ptr<mailbox::MailboxService> mailboxes;
+  if (c.mailbox.enabled) {
+    mailboxes = std::make_unique<mailbox::MailboxService>(**site);
+    mailboxes->Start();
+    std::printf("  mailbox  IMAP connectors from /api/v1/mailboxes (up to %zu at once)\n",
+                c.mailbox.max_connectors);
   }
   // SIEM push of detection events: the database is the buffer while the receiver is down.
   std::unique_ptr<service::SyslogForwarder> forwarder;
@@ -300,6 +313,7 @@ int RunServe(const ServeOptions& options) {
     LogJson({{"level", "info"}, {"msg", "stopping"}, {"signal", signal_number}});
     break;
   }
+  if (mailboxes) mailboxes->Stop();
   if (smtp_front_end) smtp_front_end->Stop(std::chrono::seconds(10));
   if (milter_front_end) milter_front_end->Stop(std::chrono::seconds(10));
   if (icap_front_end) icap_front_end->Stop(std::chrono::seconds(10));
@@ -537,6 +551,8 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
                     "SMTP gateway port (default 2525); 0 picks a free one")
       ->check(CLI::Range(0, 65535));
   serve->add_flag("--no-smtp", options->no_smtp, "Do not start the SMTP gateway listener");
+  serve->add_flag("--no-mailbox", options->no_mailbox,
+                  "Do not watch mailbox connectors (API mode) in this process");
   serve->add_option("--ready-file", options->ready_file,
                     "Write the listening port to this file once serving");
   serve->callback([options, &exit_code] { exit_code = RunServe(*options); });
@@ -592,7 +608,8 @@ void AddAdminCommands(CLI::App& app, int& exit_code) {
       ->default_val("analyst");
   token_create->add_option("--scope", o->scopes,
                            "scan, events:read, policy:read, policy:write, quarantine:read, "
-                           "quarantine:write, audit:read, admin (repeatable)")
+                           "quarantine:write, audit:read, mailboxes:read, mailboxes:write, "
+                           "admin (repeatable)")
       ->required();
   token_create->add_option("--expires-days", o->expires_days, "Days until expiry; 0 = never")
       ->default_val(90);

@@ -48,14 +48,15 @@ Status CommandFailed(std::string_view what, const ImapResponse& tagged) {
   return FailedPreconditionError(std::string(what) + " failed: " + tagged.status + " " + text);
 }
 
-std::optional<std::uint32_t> CopiedUid(const ImapResponse& response, std::string_view code_name) {
+std::optional<MessageLocation> CopiedUid(const ImapResponse& response, std::string_view code_name) {
   // "COPYUID <uidvalidity> <source set> <dest set>", "APPENDUID <uidvalidity> <uid>"
   std::vector<std::string> words = response.CodeWords();
-  if (words.empty() || AsciiUpper(words[0]) != code_name) return std::nullopt;
+  if (words.size() < 3 || AsciiUpper(words[0]) != code_name) return std::nullopt;
+  ImapValue validity{ImapValue::Kind::kAtom, words[1], {}};
   ImapValue last{ImapValue::Kind::kAtom, words.back(), {}};
   std::optional<std::uint64_t> uid = last.Number();
-  if (!uid || *uid == 0 || *uid > 0xffffffffu) return std::nullopt;
-  return static_cast<std::uint32_t>(*uid);
+  if (!uid || *uid == 0 || *uid > 0xffffffffu || !validity.Number()) return std::nullopt;
+  return MessageLocation{*validity.Number(), static_cast<std::uint32_t>(*uid)};
 }
 
 }  // namespace
@@ -382,7 +383,7 @@ Status ImapClient::AddFlags(std::uint32_t uid, const std::vector<std::string>& f
   return RunOk("UID STORE " + std::to_string(uid) + " +FLAGS.SILENT " + FlagList(flags)).status();
 }
 
-Result<std::optional<std::uint32_t>> ImapClient::MoveMessage(std::uint32_t uid,
+Result<std::optional<MessageLocation>> ImapClient::MoveMessage(std::uint32_t uid,
                                                              const std::string& folder) {
   BULWARK_ASSIGN_OR_RETURN(std::string mailbox, Mailbox(folder));
   std::string id = std::to_string(uid);
@@ -390,7 +391,7 @@ Result<std::optional<std::uint32_t>> ImapClient::MoveMessage(std::uint32_t uid,
     BULWARK_ASSIGN_OR_RETURN(CommandResult result, RunOk("UID MOVE " + id + " " + mailbox));
     // COPYUID comes in an untagged OK before the EXPUNGE (RFC 6851 §4.3), or in the tagged OK.
     for (const ImapResponse& r : result.untagged) {
-      if (auto moved = CopiedUid(r, "COPYUID")) return std::optional<std::uint32_t>(moved);
+      if (auto moved = CopiedUid(r, "COPYUID")) return moved;
     }
     return CopiedUid(result.tagged, "COPYUID");
   }
@@ -408,7 +409,7 @@ Status ImapClient::DeleteMessage(std::uint32_t uid) {
   return RunOk("EXPUNGE").status();
 }
 
-Result<std::optional<std::uint32_t>> ImapClient::Append(const std::string& folder,
+Result<std::optional<MessageLocation>> ImapClient::Append(const std::string& folder,
                                                         const std::vector<std::string>& flags,
                                                         std::string_view message) {
   for (const std::string& flag : flags) {

@@ -46,6 +46,12 @@ struct MailboxStatus {
   std::uint64_t highest_modseq = 0;  // 0 without CONDSTORE
 };
 
+// Where a copied, moved or appended message now is (UIDPLUS COPYUID/APPENDUID).
+struct MessageLocation {
+  std::uint64_t uidvalidity = 0;
+  std::uint32_t uid = 0;
+};
+
 struct FetchedMessage {
   std::uint32_t uid = 0;
   std::uint64_t size = 0;               // RFC822.SIZE
@@ -85,12 +91,12 @@ class ImapClient {
   // UID STORE +FLAGS.SILENT / -FLAGS.SILENT.
   Status AddFlags(std::uint32_t uid, const std::vector<std::string>& flags);
   // Moves one message to `folder` (UID MOVE, or COPY + \Deleted + UID EXPUNGE without MOVE).
-  // Returns its UID there when the server says (UIDPLUS COPYUID), else nullopt.
-  Result<std::optional<std::uint32_t>> MoveMessage(std::uint32_t uid, const std::string& folder);
+  // Returns where it is there when the server says (UIDPLUS COPYUID), else nullopt.
+  Result<std::optional<MessageLocation>> MoveMessage(std::uint32_t uid, const std::string& folder);
   // Deletes one message: \Deleted, then UID EXPUNGE (UIDPLUS) or EXPUNGE.
   Status DeleteMessage(std::uint32_t uid);
-  // APPEND `message` to `folder` with `flags`; its UID when the server says (APPENDUID).
-  Result<std::optional<std::uint32_t>> Append(const std::string& folder,
+  // APPEND `message` to `folder` with `flags`; where it is when the server says (APPENDUID).
+  Result<std::optional<MessageLocation>> Append(const std::string& folder,
                                               const std::vector<std::string>& flags,
                                               std::string_view message);
 

@@ -6,6 +6,8 @@
 #include <memory>
 #include <mutex>
 
+#include "crypto/sha256.h"
+
 namespace bulwark::mail {
 namespace {
 
@@ -83,7 +85,9 @@ class Stripper {
     }
     return {};
   }
-  bool AllFound() const { return std::all_of(found_.begin(), found_.end(), [](bool f) { return f; }); }
+  bool AllFound() const {
+    return std::all_of(found_.begin(), found_.end(), [](bool f) { return f; });
+  }
 
  private:
   const std::vector<std::string>& names_;
@@ -91,16 +95,55 @@ class Stripper {
   std::vector<bool> found_;
 };
 
+// The message parsed by GMime; null when it cannot be.
+GObjectPtr<GMimeMessage> Parse(std::string_view message) {
+  InitGMimeOnce();
+  GObjectPtr<GMimeStream> input(g_mime_stream_mem_new_with_buffer(message.data(), message.size()));
+  GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(input.get()));
+  return GObjectPtr<GMimeMessage>(g_mime_parser_construct_message(parser.get(), nullptr));
+}
+
+// Appends the SHA-256 of each leaf part's decoded content below `object`.
+void HashLeaves(GMimeObject* object, int depth, std::vector<std::string>& out) {
+  if (object == nullptr || depth > 64 || out.size() >= 1000) return;
+  if (GMIME_IS_MULTIPART(object)) {
+    GMimeMultipart* multipart = GMIME_MULTIPART(object);
+    const int count = g_mime_multipart_get_count(multipart);
+    for (int i = 0; i < count; ++i)
+      HashLeaves(g_mime_multipart_get_part(multipart, i), depth + 1, out);
+    return;
+  }
+  if (GMIME_IS_MESSAGE_PART(object)) {
+    GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
+    if (inner != nullptr) HashLeaves(g_mime_message_get_mime_part(inner), depth + 1, out);
+    return;
+  }
+  if (!GMIME_IS_PART(object)) return;
+  GMimeDataWrapper* content = g_mime_part_get_content(GMIME_PART(object));  // borrowed
+  if (content == nullptr) return;
+  GObjectPtr<GMimeStream> decoded(g_mime_stream_mem_new());
+  if (g_mime_data_wrapper_write_to_stream(content, decoded.get()) < 0) return;
+  GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(decoded.get()));
+  std::string_view data =
+      bytes == nullptr ? std::string_view()
+                       : std::string_view(reinterpret_cast<const char*>(bytes->data), bytes->len);
+  out.push_back(crypto::ToHex(crypto::Sha256(data)));
+}
+
 }  // namespace
+
+Result<std::vector<std::string>> PartHashes(std::string_view message) {
+  GObjectPtr<GMimeMessage> parsed = Parse(message);
+  if (parsed == nullptr) return InvalidArgumentError("the message cannot be parsed");
+  std::vector<std::string> hashes;
+  HashLeaves(g_mime_message_get_mime_part(parsed.get()), 0, hashes);
+  return hashes;
+}
 
 Result<std::string> StripAttachments(std::string_view message,
                                      const std::vector<std::string>& file_names,
                                      std::string_view notice) {
-  InitGMimeOnce();
-  GObjectPtr<GMimeStream> input(
-      g_mime_stream_mem_new_with_buffer(message.data(), message.size()));
-  GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(input.get()));
-  GObjectPtr<GMimeMessage> parsed(g_mime_parser_construct_message(parser.get(), nullptr));
+  GObjectPtr<GMimeMessage> parsed = Parse(message);
   if (parsed == nullptr) return InvalidArgumentError("the message cannot be parsed");
 
   Stripper stripper(file_names, notice);

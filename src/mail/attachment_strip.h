@@ -19,4 +19,9 @@ Result<std::string> StripAttachments(std::string_view message,
                                      const std::vector<std::string>& file_names,
                                      std::string_view notice);
 
+// SHA-256 (lower-case hex) of every leaf part's decoded content (attachments and text
+// parts, inside nested messages too; at most 1000 parts, 64 levels), for sweeps by hash.
+// kInvalidArgument when GMime cannot parse the message.
+Result<std::vector<std::string>> PartHashes(std::string_view message);
+
 }  // namespace bulwark::mail

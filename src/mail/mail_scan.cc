@@ -1,5 +1,7 @@
 #include "mail/mail_scan.h"
 
+#include "mail/verdict_seal.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -337,6 +339,16 @@ MailVerdict MailScanner::Scan(const Envelope& envelope, const std::vector<Header
     verdict.add_headers.insert(
         verdict.add_headers.begin(),
         {"Authentication-Results", senderauth::RenderAuthenticationResults(result, options_.hostname)});
+  }
+  if (options_.sign_verdicts && verdict.disposition == Disposition::kDeliver) {
+    // Sealed over what is delivered (the cleaned body when attachments were stripped).
+    const engine::ScanReport& report = verdict.outcome.report;
+    VerdictSealKey key{site_.verdict_key(), site_.config().site.id,
+                       report.signature_version.empty() ? site_.engine().signature_version()
+                                                        : report.signature_version};
+    verdict.add_headers.push_back(SealVerdict(key, policy::VerdictKindName(report.verdict.kind),
+                                              RewriteMessage(message, {}, verdict),
+                                              service::Site::Now()));
   }
   return verdict;
 }

@@ -89,6 +89,8 @@ struct MailScanOptions {
   std::string hostname;       // ours, in Received and Authentication-Results
   std::string subject_tag = "[SUSPICIOUS]";
   std::string service = "smtp";  // the policy scope and event service: "smtp", "milter"
+  // Mail delivered gets X-Bulwark-Signature (mail/verdict_seal.h) for the mailbox connector.
+  bool sign_verdicts = false;
 };
 
 class MailScanner {

@@ -77,6 +77,7 @@ class MilterFrontEnd::Backend : public MilterBackend {
     mail::MailScanOptions options;
     options.hostname = mail.hostname.empty() ? mail::LocalHostName() : mail.hostname;
     options.subject_tag = mail.subject_tag;
+    options.sign_verdicts = mail.sign_verdicts;
     options.service = "milter";
     return options;
   }

@@ -15,10 +15,12 @@ bool RoleAllows(storage::Role role, Permission p) {
       return p == Permission::kScan || p == Permission::kReadEvents ||
              p == Permission::kReadPolicy || p == Permission::kReadQuarantine ||
              p == Permission::kReleaseQuarantine || p == Permission::kDeleteQuarantine ||
-             p == Permission::kDownloadQuarantine;
+             p == Permission::kDownloadQuarantine || p == Permission::kReadMailboxes ||
+             p == Permission::kRestoreMailbox;
     case Role::kAuditor:
       return p == Permission::kReadEvents || p == Permission::kReadPolicy ||
-             p == Permission::kReadQuarantine || p == Permission::kReadAudit;
+             p == Permission::kReadQuarantine || p == Permission::kReadAudit ||
+             p == Permission::kReadMailboxes;
   }
   return false;
 }
@@ -34,6 +36,9 @@ std::string_view ScopeFor(Permission p) {
     case Permission::kDeleteQuarantine:
     case Permission::kDownloadQuarantine: return "quarantine:write";
     case Permission::kReadAudit: return "audit:read";
+    case Permission::kReadMailboxes: return "mailboxes:read";
+    case Permission::kManageMailboxes: return "mailboxes:write";
+    case Permission::kRestoreMailbox: return "quarantine:write";
     case Permission::kManageTenants:
     case Permission::kManageSiteTokens:
     case Permission::kManageUsers:
@@ -45,7 +50,8 @@ std::string_view ScopeFor(Permission p) {
 bool IsKnownScope(std::string_view scope) {
   static constexpr std::string_view kScopes[] = {
       "scan",         "events:read",      "policy:read", "policy:write",
-      "quarantine:read", "quarantine:write", "audit:read", "admin"};
+      "quarantine:read", "quarantine:write", "audit:read", "mailboxes:read",
+      "mailboxes:write", "admin"};
   return std::find(std::begin(kScopes), std::end(kScopes), scope) != std::end(kScopes);
 }
 

@@ -32,12 +32,16 @@ enum class Permission {
   kDeleteQuarantine,
   kDownloadQuarantine,
   kReadAudit,
+  kReadMailboxes,    // mailbox connectors: state, folders, sweeps, mailbox quarantine
+  kManageMailboxes,  // create/delete connectors, credentials, sweeps
+  kRestoreMailbox,   // move a message back from a mailbox's quarantine folder
 };
 
 bool RoleAllows(storage::Role role, Permission permission);
 
 // Token scopes narrow a token below its role: "scan", "events:read", "policy:read",
-// "policy:write", "quarantine:read", "quarantine:write", "audit:read", "admin". A token
+// "policy:write", "quarantine:read", "quarantine:write", "audit:read", "mailboxes:read",
+// "mailboxes:write", "admin". A token
 // holds a permission only when its role allows it AND one of its scopes covers it.
 std::string_view ScopeFor(Permission permission);
 bool IsKnownScope(std::string_view scope);

@@ -224,7 +224,7 @@ Result<ContentScanOutcome> ScanContent(Site& site, const ContentScanRequest& req
   event.findings_json = FindingsToJson(report.findings).dump();
   BULWARK_ASSIGN_OR_RETURN(std::int64_t seq, site.store().AppendEvent(event));
   outcome.event_seq = seq;
-  if (decision.action == Action::kQuarantine) {
+  if (decision.action == Action::kQuarantine && request.hold_in_vault) {
     QuarantineVault::HoldRequest hold{tenant_id, seq, request.name, report.sha256,
                                       site.config().quarantine_retention_days};
     BULWARK_ASSIGN_OR_RETURN(storage::QuarantineItem item,

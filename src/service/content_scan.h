@@ -28,6 +28,10 @@ struct ContentScanRequest {
   std::string sender;      // lower-case address, "" when unknown
   std::string recipients;  // comma-separated lower-case addresses
   ScanSubject subject;     // service ("api", "clamd", "icap", …), user, groups
+  // The quarantine action seals the object into Bulwark's vault. False for front-ends that
+  // quarantine in the customer's own storage (the mailbox connector moves the message to
+  // a folder of the mailbox): the decision is returned and nothing is kept.
+  bool hold_in_vault = true;
 };
 
 struct ContentScanOutcome {

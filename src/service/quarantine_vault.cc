@@ -1,5 +1,7 @@
 #include "service/quarantine_vault.h"
 
+#include "bulwark/common/text.h"
+
 #include "security/credentials.h"
 
 namespace bulwark::service {
@@ -79,6 +81,40 @@ Result<std::int64_t> QuarantineVault::PurgeExpired(const std::string& tenant_id,
     ++removed;
   }
   return removed;
+}
+
+Result<std::string> QuarantineVault::SealCredential(const std::string& tenant_id,
+                                                    std::string_view context,
+                                                    std::string_view secret) {
+  BULWARK_ASSIGN_OR_RETURN(security::Key key, DataKey(tenant_id));
+  BULWARK_ASSIGN_OR_RETURN(std::string sealed,
+                           security::Seal(key, secret, "bulwark-credential:" + tenant_id + ":" +
+                                                           std::string(context)));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(sealed.size() * 2);
+  for (unsigned char c : sealed) {
+    hex += kHex[c >> 4];
+    hex += kHex[c & 15];
+  }
+  return hex;
+}
+
+Result<std::string> QuarantineVault::OpenCredential(const std::string& tenant_id,
+                                                    std::string_view context,
+                                                    std::string_view sealed_hex) {
+  if (sealed_hex.size() % 2 != 0) return InvalidArgumentError("sealed credential is not hex");
+  std::string sealed;
+  sealed.reserve(sealed_hex.size() / 2);
+  for (std::size_t i = 0; i < sealed_hex.size(); i += 2) {
+    int hi = HexDigitValue(static_cast<unsigned char>(sealed_hex[i]));
+    int lo = HexDigitValue(static_cast<unsigned char>(sealed_hex[i + 1]));
+    if (hi < 0 || lo < 0) return InvalidArgumentError("sealed credential is not hex");
+    sealed.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  BULWARK_ASSIGN_OR_RETURN(security::Key key, DataKey(tenant_id));
+  return security::Open(key, sealed,
+                        "bulwark-credential:" + tenant_id + ":" + std::string(context));
 }
 
 }  // namespace bulwark::service

@@ -35,6 +35,13 @@ class QuarantineVault {
   Result<std::string> Retrieve(const std::string& tenant_id, const std::string& item_id);
   // Deletes the sealed bytes and marks the item deleted.
   Status Remove(const std::string& tenant_id, const std::string& item_id);
+  // Connector credentials (mailbox passwords, OAuth2 tokens): sealed with the tenant's data
+  // key, `context` (the connector id) as associated data, as lower-case hex for the
+  // database. OpenCredential: kPermissionDenied for another tenant, context or KEK.
+  Result<std::string> SealCredential(const std::string& tenant_id, std::string_view context,
+                                     std::string_view secret);
+  Result<std::string> OpenCredential(const std::string& tenant_id, std::string_view context,
+                                     std::string_view sealed_hex);
   // Removes the tenant's items past their expiry; returns how many.
   Result<std::int64_t> PurgeExpired(const std::string& tenant_id, storage::UnixSeconds now);
 

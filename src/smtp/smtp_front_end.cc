@@ -28,7 +28,7 @@ class SmtpFrontEnd::Backend : public SmtpBackend {
   Backend(service::Site& site, const service::SmtpConfig& smtp, const service::MailConfig& mail,
           std::string hostname, std::map<std::string, std::string> tenant_ids)
       : router_(mail.domains),
-        scanner_(site, mail::MailScanOptions{hostname, mail.subject_tag, "smtp"}),
+        scanner_(site, mail::MailScanOptions{hostname, mail.subject_tag, "smtp", mail.sign_verdicts}),
         tenant_ids_(std::move(tenant_ids)),
         max_per_client_(smtp.max_connections_per_client) {
     for (std::string_view name : {"deliver", "reject", "quarantine", "discard", "tempfail"}) {

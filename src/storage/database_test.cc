@@ -268,7 +268,9 @@ TEST_F(RowLevelSecurityTest, EveryTenantTableHasForcedRowLevelSecurity) {
   std::vector<std::string> tables;
   for (const Row& row : rows->rows) tables.push_back(row.Text(0));
   EXPECT_EQ(tables,
-            (std::vector<std::string>{"api_tokens", "audit", "events", "list_entries", "policies",
+            (std::vector<std::string>{"api_tokens", "audit", "events", "list_entries",
+                                      "mailbox_connectors", "mailbox_folders",
+                                      "mailbox_quarantine", "mailbox_sweeps", "policies",
                                       "quarantine", "sessions", "tenant_keys", "users"}));
 }
 

@@ -32,9 +32,11 @@ constexpr std::string_view kMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     "version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
 
-constexpr std::string_view kTenantTables[] = {"users",      "api_tokens",   "sessions",
-                                              "policies",   "list_entries", "events",
-                                              "quarantine", "tenant_keys",  "audit"};
+// The tenant-owned tables each migration creates: they get row-level security on PostgreSQL in
+// the same migration.
+constexpr std::string_view kTenantTablesV1[] = {"users",      "api_tokens",   "sessions",
+                                                "policies",   "list_entries", "events",
+                                                "quarantine", "tenant_keys",  "audit"};
 
 constexpr std::string_view kSchemaV1 = R"sql(
 CREATE TABLE site_meta (
@@ -180,31 +182,128 @@ CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
   FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
 )sql";
 
-std::string MigrationSql(int version, Dialect dialect) {
+// Migration 2: the IMAP mailbox connector ("API mode"). Metadata only: connection settings
+// with a sealed secret, per-folder sync positions, what was moved to the quarantine folder,
+// and retroactive sweeps. Folder states and sweeps belong to a connector and are deleted with
+// it; quarantine rows outlive it (they point at events).
+constexpr std::string_view kTenantTablesV2[] = {"mailbox_connectors", "mailbox_folders",
+                                                "mailbox_quarantine", "mailbox_sweeps"};
+
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE mailbox_connectors (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id),
+  name TEXT NOT NULL,
+  host TEXT NOT NULL,
+  port BIGINT NOT NULL,
+  tls TEXT NOT NULL,
+  ca_file TEXT NOT NULL,
+  username TEXT NOT NULL,
+  auth TEXT NOT NULL,
+  sealed_secret TEXT NOT NULL,
+  folders TEXT NOT NULL,
+  quarantine_folder TEXT NOT NULL,
+  enabled BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  last_error TEXT NOT NULL,
+  last_sync_at BIGINT NOT NULL,
+  next_attempt_at BIGINT NOT NULL,
+  failures BIGINT NOT NULL,
+  messages_scanned BIGINT NOT NULL,
+  bytes_scanned BIGINT NOT NULL,
+  detections BIGINT NOT NULL,
+  lease_owner TEXT NOT NULL,
+  lease_until BIGINT NOT NULL,
+  UNIQUE (tenant_id, name)
+);
+CREATE TABLE mailbox_folders (
+  tenant_id TEXT NOT NULL REFERENCES tenants (id),
+  connector_id TEXT NOT NULL REFERENCES mailbox_connectors (id),
+  folder TEXT NOT NULL,
+  uidvalidity BIGINT NOT NULL,
+  last_uid BIGINT NOT NULL,
+  highest_modseq BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (connector_id, folder)
+);
+CREATE TABLE mailbox_quarantine (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id),
+  connector_id TEXT NOT NULL,
+  origin_folder TEXT NOT NULL,
+  quarantine_folder TEXT NOT NULL,
+  uidvalidity BIGINT NOT NULL,
+  uid BIGINT NOT NULL,
+  message_id TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  event_seq BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX mailbox_quarantine_tenant ON mailbox_quarantine (tenant_id, connector_id, status);
+CREATE TABLE mailbox_sweeps (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (id),
+  connector_id TEXT NOT NULL REFERENCES mailbox_connectors (id),
+  folder TEXT NOT NULL,
+  since BIGINT NOT NULL,
+  before BIGINT NOT NULL,
+  sender TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  status TEXT NOT NULL,
+  not_before BIGINT NOT NULL,
+  repeat_seconds BIGINT NOT NULL,
+  total BIGINT NOT NULL,
+  done BIGINT NOT NULL,
+  detections BIGINT NOT NULL,
+  error TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  started_at BIGINT NOT NULL,
+  finished_at BIGINT NOT NULL
+);
+CREATE INDEX mailbox_sweeps_connector ON mailbox_sweeps (connector_id, status, created_at);
+)sql";
+
+// PostgreSQL: forced row-level security with the tenant policy on each of `tables`.
+std::string RowLevelSecuritySql(std::span<const std::string_view> tables) {
+  // '' (a session whose setting was reset) matches nothing, not the site-level rows.
+  constexpr std::string_view kTenantMatch =
+      "(current_setting('bulwark.tenant', true) = '*' OR (tenant_id <> '' AND "
+      "tenant_id = current_setting('bulwark.tenant', true)))";
   std::string sql;
-  if (version == 1) {
-    sql = kSchemaV1;
-    if (dialect == Dialect::kSqlite) {
-      sql += kSqliteAuditGuardV1;
-    } else {
-      sql += kPostgresAuditGuardV1;
-      // '' (a session whose setting was reset) matches nothing, not the site-level rows.
-      constexpr std::string_view kTenantMatch =
-          "(current_setting('bulwark.tenant', true) = '*' OR (tenant_id <> '' AND "
-          "tenant_id = current_setting('bulwark.tenant', true)))";
-      for (std::string_view table : kTenantTables) {
-        std::string name(table);
-        sql += "ALTER TABLE " + name + " ENABLE ROW LEVEL SECURITY;\n";
-        sql += "ALTER TABLE " + name + " FORCE ROW LEVEL SECURITY;\n";
-        sql += "CREATE POLICY tenant_isolation ON " + name + " USING " + std::string(kTenantMatch) +
-               " WITH CHECK " + std::string(kTenantMatch) + ";\n";
-      }
-    }
+  for (std::string_view table : tables) {
+    std::string name(table);
+    sql += "ALTER TABLE " + name + " ENABLE ROW LEVEL SECURITY;\n";
+    sql += "ALTER TABLE " + name + " FORCE ROW LEVEL SECURITY;\n";
+    sql += "CREATE POLICY tenant_isolation ON " + name + " USING " + std::string(kTenantMatch) +
+           " WITH CHECK " + std::string(kTenantMatch) + ";\n";
   }
   return sql;
 }
 
-constexpr int kLatestVersion = 1;
+std::string MigrationSql(int version, Dialect dialect) {
+  std::string sql;
+  bool postgres = dialect == Dialect::kPostgres;
+  switch (version) {
+    case 1:
+      sql = kSchemaV1;
+      sql += postgres ? kPostgresAuditGuardV1 : kSqliteAuditGuardV1;
+      if (postgres) sql += RowLevelSecuritySql(kTenantTablesV1);
+      break;
+    case 2:
+      sql = kSchemaV2;
+      if (postgres) sql += RowLevelSecuritySql(kTenantTablesV2);
+      break;
+    default:
+      break;
+  }
+  return sql;
+}
+
+constexpr int kLatestVersion = 2;
 
 // Applies migration `version` unless a concurrent run already did.
 Status ApplyOne(Connection& connection, int version) {

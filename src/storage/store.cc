@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -231,6 +232,147 @@ QuarantineItem QuarantineFromRow(const Row& row) {
   item.created_at = row.Int(8);
   item.expires_at = row.Int(9);
   return item;
+}
+
+constexpr std::string_view kMailboxConnectorColumns =
+    "id, tenant_id, name, host, port, tls, ca_file, username, auth, sealed_secret, folders, "
+    "quarantine_folder, enabled, created_at, status, last_error, last_sync_at, next_attempt_at, "
+    "failures, messages_scanned, bytes_scanned, detections, lease_owner, lease_until";
+
+// Folder names as a JSON array of strings. kInvalidArgument for a name that is not UTF-8.
+Result<std::string> FoldersToJson(const std::vector<std::string>& folders) {
+  try {
+    return nlohmann::json(folders).dump();
+  } catch (const nlohmann::json::exception&) {
+    return InvalidArgumentError("mailbox folder names must be UTF-8");
+  }
+}
+
+Result<std::vector<std::string>> FoldersFromJson(const std::string& text) {
+  try {
+    nlohmann::json parsed = nlohmann::json::parse(text);
+    if (!parsed.is_array()) return InternalError("stored mailbox folders are not a JSON array");
+    std::vector<std::string> folders;
+    for (const nlohmann::json& folder : parsed) {
+      if (!folder.is_string()) return InternalError("stored mailbox folder is not a string");
+      folders.push_back(folder.get<std::string>());
+    }
+    return folders;
+  } catch (const nlohmann::json::exception&) {
+    return InternalError("stored mailbox folders are not valid JSON");
+  }
+}
+
+Result<MailboxConnector> MailboxConnectorFromRow(const Row& row) {
+  MailboxConnector c;
+  c.id = row.Text(0);
+  c.tenant_id = row.Text(1);
+  c.name = row.Text(2);
+  c.host = row.Text(3);
+  c.port = row.Int(4);
+  c.tls = row.Text(5);
+  c.ca_file = row.Text(6);
+  c.username = row.Text(7);
+  c.auth = row.Text(8);
+  c.sealed_secret = row.Text(9);
+  BULWARK_ASSIGN_OR_RETURN(c.folders, FoldersFromJson(row.Text(10)));
+  c.quarantine_folder = row.Text(11);
+  c.enabled = row.Int(12) != 0;
+  c.created_at = row.Int(13);
+  c.status = row.Text(14);
+  c.last_error = row.Text(15);
+  c.last_sync_at = row.Int(16);
+  c.next_attempt_at = row.Int(17);
+  c.failures = row.Int(18);
+  c.messages_scanned = row.Int(19);
+  c.bytes_scanned = row.Int(20);
+  c.detections = row.Int(21);
+  c.lease_owner = row.Text(22);
+  c.lease_until = row.Int(23);
+  return c;
+}
+
+constexpr std::string_view kMailboxFolderColumns =
+    "tenant_id, connector_id, folder, uidvalidity, last_uid, highest_modseq, updated_at";
+MailboxFolderState MailboxFolderFromRow(const Row& row) {
+  MailboxFolderState state;
+  state.tenant_id = row.Text(0);
+  state.connector_id = row.Text(1);
+  state.folder = row.Text(2);
+  state.uidvalidity = row.Int(3);
+  state.last_uid = row.Int(4);
+  state.highest_modseq = row.Int(5);
+  state.updated_at = row.Int(6);
+  return state;
+}
+
+constexpr std::string_view kMailboxQuarantineColumns =
+    "id, tenant_id, connector_id, origin_folder, quarantine_folder, uidvalidity, uid, "
+    "message_id, sender, event_seq, status, created_at, updated_at";
+MailboxQuarantineItem MailboxQuarantineFromRow(const Row& row) {
+  MailboxQuarantineItem item;
+  item.id = row.Text(0);
+  item.tenant_id = row.Text(1);
+  item.connector_id = row.Text(2);
+  item.origin_folder = row.Text(3);
+  item.quarantine_folder = row.Text(4);
+  item.uidvalidity = row.Int(5);
+  item.uid = row.Int(6);
+  item.message_id = row.Text(7);
+  item.sender = row.Text(8);
+  item.event_seq = row.Int(9);
+  item.status = row.Text(10);
+  item.created_at = row.Int(11);
+  item.updated_at = row.Int(12);
+  return item;
+}
+
+constexpr std::string_view kMailboxSweepColumns =
+    "id, tenant_id, connector_id, folder, since, before, sender, subject, sha256, status, "
+    "not_before, repeat_seconds, total, done, detections, error, created_at, started_at, "
+    "finished_at";
+MailboxSweep MailboxSweepFromRow(const Row& row) {
+  MailboxSweep sweep;
+  sweep.id = row.Text(0);
+  sweep.tenant_id = row.Text(1);
+  sweep.connector_id = row.Text(2);
+  sweep.folder = row.Text(3);
+  sweep.since = row.Int(4);
+  sweep.before = row.Int(5);
+  sweep.sender = row.Text(6);
+  sweep.subject = row.Text(7);
+  sweep.sha256 = row.Text(8);
+  sweep.status = row.Text(9);
+  sweep.not_before = row.Int(10);
+  sweep.repeat_seconds = row.Int(11);
+  sweep.total = row.Int(12);
+  sweep.done = row.Int(13);
+  sweep.detections = row.Int(14);
+  sweep.error = row.Text(15);
+  sweep.created_at = row.Int(16);
+  sweep.started_at = row.Int(17);
+  sweep.finished_at = row.Int(18);
+  return sweep;
+}
+
+bool IsMailboxQuarantineStatus(const std::string& status) {
+  return status == "held" || status == "restored" || status == "deleted";
+}
+
+bool IsMailboxSweepStatus(const std::string& status) {
+  return status == "queued" || status == "running" || status == "done" || status == "failed" ||
+         status == "cancelled";
+}
+
+// kNotFound unless the tenant has connector `id` (on a tenant-scoped connection).
+Status ExpectMailboxConnector(Connection& connection, const std::string& tenant_id,
+                              const std::string& id) {
+  BULWARK_ASSIGN_OR_RETURN(
+      Rows rows,
+      connection.Query("SELECT 1 FROM mailbox_connectors WHERE tenant_id = $1 AND id = $2",
+                       Params{tenant_id, id}));
+  if (rows.rows.empty()) return NotFoundError("mailbox connector not found");
+  return OkStatus();
 }
 
 constexpr std::string_view kAuditColumns =
@@ -853,6 +995,384 @@ Status Store::PutWrappedDataKey(const std::string& tenant_id, const std::string&
       lease->Query("INSERT INTO tenant_keys (tenant_id, wrapped, created_at) VALUES ($1, $2, $3)",
                    Params{tenant_id, wrapped, Now()}));
   return OkStatus();
+}
+
+// --- IMAP mailbox connectors -----------------------------------------------------------------
+
+Status Store::CreateMailboxConnector(const MailboxConnector& c) {
+  if (c.id.empty())
+    return InvalidArgumentError("mailbox connector id is empty (use NewId(\"m_\"))");
+  if (c.tenant_id.empty()) return InvalidArgumentError("tenant id is empty");
+  if (c.name.empty()) return InvalidArgumentError("mailbox connector name is empty");
+  BULWARK_ASSIGN_OR_RETURN(std::string folders, FoldersToJson(c.folders));
+  UnixSeconds created_at = c.created_at != 0 ? c.created_at : Now();
+  std::string status = c.status.empty() ? "pending" : c.status;
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(c.tenant_id)));
+  // The tenants table has no RLS: a tenant-scoped connection can tell an unknown tenant.
+  BULWARK_ASSIGN_OR_RETURN(
+      Rows tenant, lease->Query("SELECT 1 FROM tenants WHERE id = $1", Params{c.tenant_id}));
+  if (tenant.rows.empty()) return NotFoundError("tenant not found");
+  BULWARK_ASSIGN_OR_RETURN(
+      Rows rows,
+      lease->Query("INSERT INTO mailbox_connectors (" + std::string(kMailboxConnectorColumns) +
+                       ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+                       "$15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
+                   Params{c.id,
+                          c.tenant_id,
+                          c.name,
+                          c.host,
+                          c.port,
+                          c.tls,
+                          c.ca_file,
+                          c.username,
+                          c.auth,
+                          c.sealed_secret,
+                          folders,
+                          c.quarantine_folder,
+                          Flag(c.enabled),
+                          created_at,
+                          status,
+                          c.last_error,
+                          c.last_sync_at,
+                          c.next_attempt_at,
+                          c.failures,
+                          c.messages_scanned,
+                          c.bytes_scanned,
+                          c.detections,
+                          c.lease_owner,
+                          c.lease_until}));
+  return OkStatus();
+}
+
+Result<MailboxConnector> Store::GetMailboxConnector(const std::string& tenant_id,
+                                                    const std::string& id) {
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(tenant_id)));
+  BULWARK_ASSIGN_OR_RETURN(
+      Rows rows, lease->Query(Select(kMailboxConnectorColumns,
+                                     "FROM mailbox_connectors WHERE tenant_id = $1 AND id = $2"),
+                              Params{tenant_id, id}));
+  if (rows.rows.empty()) return NotFoundError("mailbox connector not found");
+  return MailboxConnectorFromRow(rows.rows[0]);
+}
+
+Result<std::vector<MailboxConnector>> Store::ListMailboxConnectors(const std::string& tenant_id) {
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(tenant_id)));
+  BULWARK_ASSIGN_OR_RETURN(
+      Rows rows, lease->Query(Select(kMailboxConnectorColumns,
+                                     "FROM mailbox_connectors WHERE tenant_id = $1 ORDER BY name"),
+                              Params{tenant_id}));
+  std::vector<MailboxConnector> connectors;
+  for (const Row& row : rows.rows) {
+    BULWARK_ASSIGN_OR_RETURN(MailboxConnector c, MailboxConnectorFromRow(row));
+    connectors.push_back(std::move(c));
+  }
+  return connectors;
+}
+
+Result<std::vector<MailboxConnector>> Store::ListAllMailboxConnectors() {
+  // Site scope: the worker manager looks at every tenant's connectors.
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Site()));
+  BULWARK_ASSIGN_OR_RETURN(
+      Rows rows, lease->Query(Select(kMailboxConnectorColumns,
+                                     "FROM mailbox_connectors ORDER BY tenant_id, name")));
+  std::vector<MailboxConnector> connectors;
+  for (const Row& row : rows.rows) {
+    BULWARK_ASSIGN_OR_RETURN(MailboxConnector c, MailboxConnectorFromRow(row));
+    connectors.push_back(std::move(c));
+  }
+  return connectors;
+}
+
+Status Store::DeleteMailboxConnector(const std::string& tenant_id, const std::string& id) {
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(tenant_id)));
+  return InTransaction(*lease, [&]() -> Status {
+    Params params{tenant_id, id};
+    BULWARK_ASSIGN_OR_RETURN(
+        Rows folders,
+        lease->Query("DELETE FROM mailbox_folders WHERE tenant_id = $1 AND connector_id = $2",
+                     params));
+    BULWARK_ASSIGN_OR_RETURN(
+        Rows sweeps,
+        lease->Query("DELETE FROM mailbox_sweeps WHERE tenant_id = $1 AND connector_id = $2",
+                     params));
+    BULWARK_ASSIGN_OR_RETURN(
+        Rows rows,
+        lease->Query("DELETE FROM mailbox_connectors WHERE tenant_id = $1 AND id = $2", params));
+    return ExpectOneRow(rows, "mailbox connector");
+  });
+}
+
+Status Store::SetMailboxConnectorEnabled(const std::string& tenant_id, const std::string& id,
+                                         bool enabled) {
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(tenant_id)));
+  BULWARK_ASSIGN_OR_RETURN(
+      Rows rows,
+      lease->Query("UPDATE mailbox_connectors SET enabled = $3 WHERE tenant_id = $1 AND id = $2",
+                   Params{tenant_id, id, Flag(enabled)}));
+  return ExpectOneRow(rows, "mailbox connector");
+}
+
+Status Store::SetMailboxConnectorSecret(const std::string& tenant_id, const std::string& id,
+                                        const std::string& sealed_secret) {
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(tenant_id)));
+  BULWARK_ASSIGN_OR_RETURN(Rows rows,
+                           lease->Query("UPDATE mailbox_connectors SET sealed_secret = $3 "
+                                        "WHERE tenant_id = $1 AND id = $2",
+                                        Params{tenant_id, id, sealed_secret}));
+  return ExpectOneRow(rows, "mailbox connector");
+}
+
+Status Store::RecordMailboxState(const std::string& tenant_id, const std::string& id,
+                                 const MailboxConnectorState& state) {
+  if (state.status.empty()) return InvalidArgumentError("mailbox connector status is empty");
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(tenant_id)));
+  BULWARK_ASSIGN_OR_RETURN(
+      Rows rows, lease->Query("UPDATE mailbox_connectors SET status = $3, last_error = $4, "
+                              "last_sync_at = $5, next_attempt_at = $6, failures = $7 "
+                              "WHERE tenant_id = $1 AND id = $2",
+                              Params{tenant_id, id, state.status, state.last_error,
+                                     state.last_sync_at, state.next_attempt_at, state.failures}));
+  return ExpectOneRow(rows, "mailbox connector");
+}
+
+Status Store::AddMailboxCounters(const std::string& tenant_id, const std::string& id,
+                                 std::int64_t messages, std::int64_t bytes,
+                                 std::int64_t detections) {
+  if (messages < 0 || bytes < 0 || detections < 0) {
+    return InvalidArgumentError("mailbox counters only grow");
+  }
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(tenant_id)));
+  BULWARK_ASSIGN_OR_RETURN(
+      Rows rows,
+      lease->Query("UPDATE mailbox_connectors SET messages_scanned = messages_scanned + $3, "
+                   "bytes_scanned = bytes_scanned + $4, detections = detections + $5 "
+                   "WHERE tenant_id = $1 AND id = $2",
+                   Params{tenant_id, id, messages, bytes, detections}));
+  return ExpectOneRow(rows, "mailbox connector");
+}
+
+Result<bool> Store::ClaimMailboxConnector(const std::string& tenant_id, const std::string& id,
+                                          const std::string& owner, UnixSeconds now,
+                                          std::int64_t lease_seconds) {
+  if (owner.empty()) return InvalidArgumentError("lease owner is empty");
+  if (lease_seconds < 1) return InvalidArgumentError("lease must last at least one second");
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(tenant_id)));
+  // The condition is in the WHERE clause: of two concurrent claims, the second re-checks it
+  // against the first one's row (PostgreSQL re-evaluates after the row lock; SQLite writes
+  // one at a time), so exactly one wins.
+  BULWARK_ASSIGN_OR_RETURN(
+      Rows claimed,
+      lease->Query("UPDATE mailbox_connectors SET lease_owner = $3, lease_until = $4 "
+                   "WHERE tenant_id = $1 AND id = $2 AND (lease_until < $5 OR lease_owner = $3)",
+                   Params{tenant_id, id, owner, now + lease_seconds, now}));
+  if (claimed.affected > 0) return true;
+  BULWARK_RETURN_IF_ERROR(ExpectMailboxConnector(*lease, tenant_id, id));
+  return false;
+}
+
+Status Store::ReleaseMailboxConnector(const std::string& tenant_id, const std::string& id,
+                                      const std::string& owner) {
+  if (owner.empty()) return InvalidArgumentError("lease owner is empty");
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(tenant_id)));
+  BULWARK_ASSIGN_OR_RETURN(
+      Rows released, lease->Query("UPDATE mailbox_connectors SET lease_owner = '', lease_until = 0 "
+                                  "WHERE tenant_id = $1 AND id = $2 AND lease_owner = $3",
+                                  Params{tenant_id, id, owner}));
+  if (released.affected > 0) return OkStatus();
+  return ExpectMailboxConnector(*lease, tenant_id, id);
+}
+
+Result<std::optional<MailboxFolderState>> Store::GetMailboxFolderState(
+    const std::string& tenant_id, const std::string& connector_id, const std::string& folder) {
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(tenant_id)));
+  BULWARK_ASSIGN_OR_RETURN(Rows rows,
+                           lease->Query(Select(kMailboxFolderColumns,
+                                               "FROM mailbox_folders WHERE tenant_id = $1 AND "
+                                               "connector_id = $2 AND folder = $3"),
+                                        Params{tenant_id, connector_id, folder}));
+  if (rows.rows.empty()) return std::optional<MailboxFolderState>();
+  return std::optional<MailboxFolderState>(MailboxFolderFromRow(rows.rows[0]));
+}
+
+Status Store::PutMailboxFolderState(const MailboxFolderState& state) {
+  UnixSeconds updated_at = state.updated_at != 0 ? state.updated_at : Now();
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(state.tenant_id)));
+  return InTransaction(*lease, [&]() -> Status {
+    BULWARK_RETURN_IF_ERROR(ExpectMailboxConnector(*lease, state.tenant_id, state.connector_id));
+    // The connector is the tenant's, so is the row the conflict finds; the tenant condition
+    // in DO UPDATE only repeats that.
+    BULWARK_ASSIGN_OR_RETURN(
+        Rows rows,
+        lease->Query("INSERT INTO mailbox_folders (" + std::string(kMailboxFolderColumns) +
+                         ") VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                         "ON CONFLICT (connector_id, folder) DO UPDATE SET "
+                         "uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, "
+                         "highest_modseq = excluded.highest_modseq, "
+                         "updated_at = excluded.updated_at "
+                         "WHERE mailbox_folders.tenant_id = excluded.tenant_id",
+                     Params{state.tenant_id, state.connector_id, state.folder, state.uidvalidity,
+                            state.last_uid, state.highest_modseq, updated_at}));
+    return ExpectOneRow(rows, "mailbox connector");
+  });
+}
+
+Result<std::vector<MailboxFolderState>> Store::ListMailboxFolderStates(
+    const std::string& tenant_id, const std::string& connector_id) {
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(tenant_id)));
+  BULWARK_ASSIGN_OR_RETURN(
+      Rows rows,
+      lease->Query(Select(kMailboxFolderColumns,
+                          "FROM mailbox_folders WHERE tenant_id = $1 AND connector_id = $2 "
+                          "ORDER BY folder"),
+                   Params{tenant_id, connector_id}));
+  std::vector<MailboxFolderState> states;
+  for (const Row& row : rows.rows) states.push_back(MailboxFolderFromRow(row));
+  return states;
+}
+
+Status Store::AddMailboxQuarantineItem(const MailboxQuarantineItem& item) {
+  if (item.id.empty()) {
+    return InvalidArgumentError("mailbox quarantine id is empty (use NewId(\"mq_\"))");
+  }
+  std::string status = item.status.empty() ? "held" : item.status;
+  if (!IsMailboxQuarantineStatus(status)) {
+    return InvalidArgumentError("mailbox quarantine status must be held, restored or deleted");
+  }
+  UnixSeconds created_at = item.created_at != 0 ? item.created_at : Now();
+  UnixSeconds updated_at = item.updated_at != 0 ? item.updated_at : created_at;
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(item.tenant_id)));
+  BULWARK_ASSIGN_OR_RETURN(
+      Rows rows,
+      lease->Query("INSERT INTO mailbox_quarantine (" + std::string(kMailboxQuarantineColumns) +
+                       ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                   Params{item.id, item.tenant_id, item.connector_id, item.origin_folder,
+                          item.quarantine_folder, item.uidvalidity, item.uid, item.message_id,
+                          item.sender, item.event_seq, status, created_at, updated_at}));
+  return OkStatus();
+}
+
+Result<MailboxQuarantineItem> Store::GetMailboxQuarantineItem(const std::string& tenant_id,
+                                                              const std::string& id) {
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(tenant_id)));
+  BULWARK_ASSIGN_OR_RETURN(
+      Rows rows, lease->Query(Select(kMailboxQuarantineColumns,
+                                     "FROM mailbox_quarantine WHERE tenant_id = $1 AND id = $2"),
+                              Params{tenant_id, id}));
+  if (rows.rows.empty()) return NotFoundError("mailbox quarantine item not found");
+  return MailboxQuarantineFromRow(rows.rows[0]);
+}
+
+Result<std::vector<MailboxQuarantineItem>> Store::ListMailboxQuarantine(
+    const std::string& tenant_id, const std::string& connector_id, const std::string& status) {
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(tenant_id)));
+  Params params{tenant_id};
+  std::string rest = "FROM mailbox_quarantine WHERE tenant_id = $1";
+  if (!connector_id.empty()) {
+    params.emplace_back(connector_id);
+    rest += " AND connector_id = $2";
+  }
+  if (!status.empty()) {
+    params.emplace_back(status);
+    rest += params.size() == 2 ? " AND status = $2" : " AND status = $3";
+  }
+  rest += " ORDER BY created_at DESC, id";
+  BULWARK_ASSIGN_OR_RETURN(Rows rows,
+                           lease->Query(Select(kMailboxQuarantineColumns, rest), params));
+  std::vector<MailboxQuarantineItem> items;
+  for (const Row& row : rows.rows) items.push_back(MailboxQuarantineFromRow(row));
+  return items;
+}
+
+Status Store::UpdateMailboxQuarantineItem(const MailboxQuarantineItem& item) {
+  if (!IsMailboxQuarantineStatus(item.status)) {
+    return InvalidArgumentError("mailbox quarantine status must be held, restored or deleted");
+  }
+  UnixSeconds updated_at = item.updated_at != 0 ? item.updated_at : Now();
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(item.tenant_id)));
+  BULWARK_ASSIGN_OR_RETURN(
+      Rows rows,
+      lease->Query("UPDATE mailbox_quarantine SET status = $3, quarantine_folder = $4, "
+                   "uidvalidity = $5, uid = $6, updated_at = $7 WHERE tenant_id = $1 AND id = $2",
+                   Params{item.tenant_id, item.id, item.status, item.quarantine_folder,
+                          item.uidvalidity, item.uid, updated_at}));
+  return ExpectOneRow(rows, "mailbox quarantine item");
+}
+
+Status Store::CreateMailboxSweep(const MailboxSweep& sweep) {
+  if (sweep.id.empty()) return InvalidArgumentError("sweep id is empty (use NewId(\"sw_\"))");
+  std::string status = sweep.status.empty() ? "queued" : sweep.status;
+  if (!IsMailboxSweepStatus(status)) {
+    return InvalidArgumentError("sweep status must be queued, running, done, failed or cancelled");
+  }
+  UnixSeconds created_at = sweep.created_at != 0 ? sweep.created_at : Now();
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(sweep.tenant_id)));
+  return InTransaction(*lease, [&]() -> Status {
+    BULWARK_RETURN_IF_ERROR(ExpectMailboxConnector(*lease, sweep.tenant_id, sweep.connector_id));
+    BULWARK_ASSIGN_OR_RETURN(
+        Rows rows,
+        lease->Query("INSERT INTO mailbox_sweeps (" + std::string(kMailboxSweepColumns) +
+                         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+                         "$15, $16, $17, $18, $19)",
+                     Params{sweep.id, sweep.tenant_id, sweep.connector_id, sweep.folder,
+                            sweep.since, sweep.before, sweep.sender, sweep.subject, sweep.sha256,
+                            status, sweep.not_before, sweep.repeat_seconds, sweep.total, sweep.done,
+                            sweep.detections, sweep.error, created_at, sweep.started_at,
+                            sweep.finished_at}));
+    return OkStatus();
+  });
+}
+
+Result<MailboxSweep> Store::GetMailboxSweep(const std::string& tenant_id, const std::string& id) {
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(tenant_id)));
+  BULWARK_ASSIGN_OR_RETURN(
+      Rows rows, lease->Query(Select(kMailboxSweepColumns,
+                                     "FROM mailbox_sweeps WHERE tenant_id = $1 AND id = $2"),
+                              Params{tenant_id, id}));
+  if (rows.rows.empty()) return NotFoundError("sweep not found");
+  return MailboxSweepFromRow(rows.rows[0]);
+}
+
+Result<std::vector<MailboxSweep>> Store::ListMailboxSweeps(const std::string& tenant_id,
+                                                           const std::string& connector_id) {
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(tenant_id)));
+  BULWARK_ASSIGN_OR_RETURN(Rows rows,
+                           lease->Query(Select(kMailboxSweepColumns,
+                                               "FROM mailbox_sweeps WHERE tenant_id = $1 AND "
+                                               "connector_id = $2 ORDER BY created_at DESC, id"),
+                                        Params{tenant_id, connector_id}));
+  std::vector<MailboxSweep> sweeps;
+  for (const Row& row : rows.rows) sweeps.push_back(MailboxSweepFromRow(row));
+  return sweeps;
+}
+
+Result<std::optional<MailboxSweep>> Store::NextDueMailboxSweep(const std::string& tenant_id,
+                                                               const std::string& connector_id,
+                                                               UnixSeconds now) {
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(tenant_id)));
+  BULWARK_ASSIGN_OR_RETURN(
+      Rows rows,
+      lease->Query(Select(kMailboxSweepColumns,
+                          "FROM mailbox_sweeps WHERE tenant_id = $1 AND connector_id = $2 AND "
+                          "status = 'queued' AND not_before <= $3 "
+                          "ORDER BY created_at, id LIMIT 1"),
+                   Params{tenant_id, connector_id, now}));
+  if (rows.rows.empty()) return std::optional<MailboxSweep>();
+  return std::optional<MailboxSweep>(MailboxSweepFromRow(rows.rows[0]));
+}
+
+Status Store::UpdateMailboxSweep(const MailboxSweep& sweep) {
+  if (!IsMailboxSweepStatus(sweep.status)) {
+    return InvalidArgumentError("sweep status must be queued, running, done, failed or cancelled");
+  }
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(sweep.tenant_id)));
+  BULWARK_ASSIGN_OR_RETURN(
+      Rows rows,
+      lease->Query("UPDATE mailbox_sweeps SET status = $3, total = $4, done = $5, "
+                   "detections = $6, error = $7, started_at = $8, finished_at = $9 "
+                   "WHERE tenant_id = $1 AND id = $2",
+                   Params{sweep.tenant_id, sweep.id, sweep.status, sweep.total, sweep.done,
+                          sweep.detections, sweep.error, sweep.started_at, sweep.finished_at}));
+  return ExpectOneRow(rows, "sweep");
 }
 
 // --- Audit -----------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 #pragma once
 // Store: the typed records of a site (tenants, users, credentials, policies, lists, events,
-// quarantine metadata, audit log) on top of a Database. One implementation for both backends
-// (portable SQL). Every tenant-owned read and write takes the tenant id and filters by it in
-// SQL *and* runs on a connection scoped to that tenant (RLS on PostgreSQL).
+// quarantine metadata, IMAP mailbox connectors, audit log) on top of a Database. One
+// implementation for both backends (portable SQL). Every tenant-owned read and write takes the
+// tenant id and filters by it in SQL *and* runs on a connection scoped to that tenant (RLS on
+// PostgreSQL).
 //
 // Nothing here stores scanned content: events hold metadata, hashes and masked samples.
 //
@@ -10,7 +11,8 @@
 // (FindUserByEmail, GetUser), token lookup by secret hash (FindTokenBySecretHash, TouchToken),
 // every session call (by cookie hash), and the site-wide audit chain (AppendAudit,
 // VerifyAudit). They select one row by a unique key or secret; callers take the tenant from
-// that row and use it from then on.
+// that row and use it from then on. ListAllMailboxConnectors is site scope too: the mailbox
+// worker manager starts one worker per connector of every tenant, each then tenant-scoped.
 //
 // Isolation: a method taking a tenant id never returns or changes another tenant's rows; a row
 // of another tenant is kNotFound, indistinguishable from a row that does not exist. An empty
@@ -161,6 +163,100 @@ struct AuditRecord {
   std::string hash;        // SHA-256 hex over the canonical form (see AuditRecordHash)
 };
 
+// --- IMAP mailbox connector ("API mode") ---------------------------------------------------
+// Metadata only: connection settings (the secret sealed by the caller), sync positions, what
+// was moved where, sweep progress. Never message content.
+
+// One IMAP mailbox the service watches for a tenant.
+struct MailboxConnector {
+  std::string id;  // "m_" + 16 hex, picked by the caller (NewId("m_"))
+  std::string tenant_id;
+  std::string name;  // display name (usually the mailbox address); unique per tenant
+  std::string host;
+  std::int64_t port = 993;
+  std::string tls = "implicit";  // "implicit" (IMAPS), "starttls", "none"
+  std::string ca_file;           // "" = the system trust store
+  std::string username;
+  std::string auth = "password";  // "password" or "xoauth2"
+  std::string sealed_secret;      // password or OAuth2 token sealed with the tenant's data key
+  std::vector<std::string> folders{"INBOX"};  // stored as a JSON array
+  std::string quarantine_folder = "Quarantine";
+  bool enabled = true;
+  UnixSeconds created_at = 0;  // 0 = now
+  // State written by the connector worker (RecordMailboxState, AddMailboxCounters, the lease).
+  std::string status = "pending";  // pending, ok, auth_failed, error
+  std::string last_error;
+  UnixSeconds last_sync_at = 0;
+  UnixSeconds next_attempt_at = 0;
+  std::int64_t failures = 0;  // consecutive failed attempts
+  std::int64_t messages_scanned = 0;
+  std::int64_t bytes_scanned = 0;
+  std::int64_t detections = 0;
+  std::string lease_owner;  // "" = free
+  UnixSeconds lease_until = 0;
+};
+
+// The outcome of one connector attempt, as RecordMailboxState writes it.
+struct MailboxConnectorState {
+  std::string status;  // pending, ok, auth_failed, error
+  std::string last_error;
+  UnixSeconds last_sync_at = 0;
+  UnixSeconds next_attempt_at = 0;
+  std::int64_t failures = 0;
+};
+
+// How far a connector has read one folder (RFC 3501 UIDs, RFC 7162 CONDSTORE).
+struct MailboxFolderState {
+  std::string tenant_id;
+  std::string connector_id;
+  std::string folder;
+  std::int64_t uidvalidity = 0;  // a change invalidates last_uid
+  std::int64_t last_uid = 0;     // highest UID scanned
+  std::int64_t highest_modseq = 0;
+  UnixSeconds updated_at = 0;  // 0 = now
+};
+
+// A message the connector moved to the mailbox's quarantine folder (the message stays on the
+// IMAP server; this row says where).
+struct MailboxQuarantineItem {
+  std::string id;  // "mq_" + 16 hex, picked by the caller (NewId("mq_"))
+  std::string tenant_id;
+  std::string connector_id;
+  std::string origin_folder;
+  std::string quarantine_folder;  // where it is now
+  std::int64_t uidvalidity = 0;   // of quarantine_folder
+  std::int64_t uid = 0;           // in quarantine_folder
+  std::string message_id;         // the Message-ID header
+  std::string sender;
+  std::int64_t event_seq = 0;   // the scan event
+  std::string status = "held";  // held, restored, deleted
+  UnixSeconds created_at = 0;   // 0 = now
+  UnixSeconds updated_at = 0;   // 0 = now
+};
+
+// A retroactive scan of messages already in the mailbox ("sweep"), run by the connector worker.
+struct MailboxSweep {
+  std::string id;  // "sw_" + 16 hex, picked by the caller (NewId("sw_"))
+  std::string tenant_id;
+  std::string connector_id;
+  std::string folder;     // "" = every configured folder
+  UnixSeconds since = 0;  // messages received in [since, before); 0 = open
+  UnixSeconds before = 0;
+  std::string sender;               // "" = any
+  std::string subject;              // "" = any
+  std::string sha256;               // "" = any
+  std::string status = "queued";    // queued, running, done, failed, cancelled
+  UnixSeconds not_before = 0;       // not started before this time
+  std::int64_t repeat_seconds = 0;  // 0 = once
+  std::int64_t total = 0;           // messages to scan (once known)
+  std::int64_t done = 0;
+  std::int64_t detections = 0;
+  std::string error;
+  UnixSeconds created_at = 0;  // 0 = now
+  UnixSeconds started_at = 0;
+  UnixSeconds finished_at = 0;
+};
+
 // The canonical hash of an audit record: SHA-256 (lower-case hex) over the fields except
 // `hash`, in declaration order, each written as "<decimal byte length>:<bytes>" (integers as
 // decimal text).
@@ -272,6 +368,94 @@ class Store {
   // creating the first key race safely (the loser re-reads) and a key is never overwritten.
   Result<std::optional<std::string>> GetWrappedDataKey(const std::string& tenant_id);
   Status PutWrappedDataKey(const std::string& tenant_id, const std::string& wrapped);
+
+  // IMAP mailbox connectors. Every call runs in the tenant's scope and filters by tenant_id,
+  // except ListAllMailboxConnectors (site scope, for the worker manager).
+  // Isolation: another tenant's connector, folder state, quarantine item or sweep is
+  // kNotFound (or absent from a list), indistinguishable from one that does not exist.
+  //
+  // CreateMailboxConnector: the caller picks c.id (NewId("m_")); kInvalidArgument when the id,
+  // tenant id or name is empty or a folder name is not UTF-8; kNotFound for an unknown tenant;
+  // kAlreadyExists when the tenant has a connector of that name or the id is taken. status
+  // "" = "pending"; created_at 0 = now.
+  Status CreateMailboxConnector(const MailboxConnector& c);
+  Result<MailboxConnector> GetMailboxConnector(const std::string& tenant_id,
+                                               const std::string& id);  // kNotFound
+  Result<std::vector<MailboxConnector>> ListMailboxConnectors(
+      const std::string& tenant_id);  // by name
+  // Every tenant's connectors, by tenant id then name (site scope).
+  Result<std::vector<MailboxConnector>> ListAllMailboxConnectors();
+  // Deletes the connector with its folder states and sweeps in one transaction; its
+  // mailbox_quarantine rows stay (they still point at events). kNotFound.
+  Status DeleteMailboxConnector(const std::string& tenant_id, const std::string& id);
+  // kNotFound for these three setters.
+  Status SetMailboxConnectorEnabled(const std::string& tenant_id, const std::string& id,
+                                    bool enabled);
+  Status SetMailboxConnectorSecret(const std::string& tenant_id, const std::string& id,
+                                   const std::string& sealed_secret);
+  // Writes every field of `state`; kInvalidArgument for an empty status.
+  Status RecordMailboxState(const std::string& tenant_id, const std::string& id,
+                            const MailboxConnectorState& state);
+  // Adds to the connector's counters in one UPDATE (concurrent calls all count);
+  // kInvalidArgument for a negative amount; kNotFound.
+  Status AddMailboxCounters(const std::string& tenant_id, const std::string& id,
+                            std::int64_t messages, std::int64_t bytes, std::int64_t detections);
+
+  // The connector's lease, so that one worker among several processes syncs a mailbox.
+  // ClaimMailboxConnector: true when `owner` now holds the connector until now+lease_seconds
+  // (it was free, lease_until < now, or `owner` already held it: a renewal); false when
+  // another owner holds a lease that has not expired. Decided by one conditional UPDATE, so
+  // concurrent claims have one winner. kInvalidArgument for an empty owner or lease_seconds
+  // < 1; kNotFound for an unknown connector.
+  Result<bool> ClaimMailboxConnector(const std::string& tenant_id, const std::string& id,
+                                     const std::string& owner, UnixSeconds now,
+                                     std::int64_t lease_seconds);
+  // Frees the lease when `owner` holds it; OK and no change when someone else does (the lease
+  // expired and was taken over). kNotFound for an unknown connector.
+  Status ReleaseMailboxConnector(const std::string& tenant_id, const std::string& id,
+                                 const std::string& owner);
+
+  // Folder sync positions, one per (connector, folder). Get: nullopt when none is stored.
+  // PutMailboxFolderState inserts or replaces (uidvalidity, last_uid, highest_modseq,
+  // updated_at; updated_at 0 = now); kNotFound when the connector is not the tenant's.
+  // ListMailboxFolderStates: by folder.
+  Result<std::optional<MailboxFolderState>> GetMailboxFolderState(const std::string& tenant_id,
+                                                                  const std::string& connector_id,
+                                                                  const std::string& folder);
+  Status PutMailboxFolderState(const MailboxFolderState& state);
+  Result<std::vector<MailboxFolderState>> ListMailboxFolderStates(const std::string& tenant_id,
+                                                                  const std::string& connector_id);
+
+  // Messages moved to a mailbox's quarantine folder. AddMailboxQuarantineItem: the caller
+  // picks item.id (NewId("mq_"); kInvalidArgument when empty); status "" = "held";
+  // created_at/updated_at 0 = now; kAlreadyExists for a taken id. Status values: "held",
+  // "restored", "deleted" (else kInvalidArgument). ListMailboxQuarantine: connector_id and
+  // status "" = all; newest first. UpdateMailboxQuarantineItem writes status,
+  // quarantine_folder, uidvalidity, uid and updated_at (0 = now) by id and tenant; kNotFound.
+  Status AddMailboxQuarantineItem(const MailboxQuarantineItem& item);
+  Result<MailboxQuarantineItem> GetMailboxQuarantineItem(const std::string& tenant_id,
+                                                         const std::string& id);  // kNotFound
+  Result<std::vector<MailboxQuarantineItem>> ListMailboxQuarantine(const std::string& tenant_id,
+                                                                   const std::string& connector_id,
+                                                                   const std::string& status);
+  Status UpdateMailboxQuarantineItem(const MailboxQuarantineItem& item);
+
+  // Sweeps. CreateMailboxSweep: the caller picks sweep.id (NewId("sw_"); kInvalidArgument
+  // when empty); status "" = "queued"; created_at 0 = now; kNotFound when the connector is not
+  // the tenant's; kAlreadyExists for a taken id. Status values: queued, running, done,
+  // failed, cancelled (else kInvalidArgument). ListMailboxSweeps: the connector's, newest
+  // first. NextDueMailboxSweep: the oldest (by created_at) queued sweep of the connector with
+  // not_before <= now, nullopt when none. UpdateMailboxSweep writes status, total, done,
+  // detections, error, started_at and finished_at by id and tenant; kNotFound.
+  Status CreateMailboxSweep(const MailboxSweep& sweep);
+  Result<MailboxSweep> GetMailboxSweep(const std::string& tenant_id,
+                                       const std::string& id);  // kNotFound
+  Result<std::vector<MailboxSweep>> ListMailboxSweeps(const std::string& tenant_id,
+                                                      const std::string& connector_id);
+  Result<std::optional<MailboxSweep>> NextDueMailboxSweep(const std::string& tenant_id,
+                                                          const std::string& connector_id,
+                                                          UnixSeconds now);
+  Status UpdateMailboxSweep(const MailboxSweep& sweep);
 
   // Audit log: append-only, hash-chained, site-wide. AppendAudit fills seq, prev_hash, hash
   // (serialised: one writer at a time extends the chain).

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <mutex>
 
+#include "mailbox/mailbox_api.h"
 #include "service/api.h"
 #include "test/support/postgres_server.h"
 
@@ -60,6 +61,7 @@ Result<std::unique_ptr<ServiceHarness>> ServiceHarness::Start(const Options& opt
     h->config_.token_rate_per_second = options.token_rate_per_second;
     h->config_.token_burst = options.token_burst;
   }
+  h->config_.mailbox = options.mailbox;
   h->config_.quarantine_s3_endpoint = options.s3_endpoint;
   h->config_.quarantine_s3_bucket = options.s3_bucket;
   h->config_.quarantine_s3_access_key = options.s3_access_key;
@@ -81,6 +83,7 @@ Result<std::unique_ptr<ServiceHarness>> ServiceHarness::Start(const Options& opt
   server_options.worker_threads = 2;
   server_options.metrics = &h->site_->metrics();
   h->router_ = service::BuildApiRouter(*h->site_);
+  mailbox::AddMailboxRoutes(*h->router_, *h->site_);  // as `bulwark serve` does
   h->openapi_ = LoadOpenApi();
   if (h->openapi_.is_discarded()) return InternalError("docs/openapi.json does not parse");
   BULWARK_ASSIGN_OR_RETURN(h->server_, http::HttpsServer::Create(server_options, h->router_));

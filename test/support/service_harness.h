@@ -50,6 +50,8 @@ class ServiceHarness {
     std::string extra_signature_dir;
     // Quarantine on S3-compatible storage instead of the data directory.
     std::string s3_endpoint, s3_bucket, s3_access_key, s3_secret_key;
+    // The mailbox connector's settings (tests shorten its intervals).
+    service::MailboxConfig mailbox;
   };
   static Result<std::unique_ptr<ServiceHarness>> Start(const Options& options);
   ~ServiceHarness();
