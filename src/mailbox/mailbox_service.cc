@@ -37,7 +37,8 @@ std::chrono::seconds MailboxService::Backoff(std::int64_t failures, bool auth_fa
   return std::chrono::seconds(std::min<std::int64_t>(delay, cap.count()));
 }
 
-MailboxService::MailboxService(service::Site& site) : site_(site), owner_(ProcessOwnerName()) {}
+MailboxService::MailboxService(service::Site& site)
+    : site_(site), owner_(ProcessOwnerName()), notifier_(site.config().mail, site.config().mailbox.timeout) {}
 
 MailboxService::~MailboxService() { Stop(); }
 
@@ -157,7 +158,7 @@ void MailboxService::WorkerLoop(std::string tenant_id, std::string connector_id,
       continue;
     }
     Log("connected", *connector, "");
-    MailboxSession session(site_, *connector, **client);
+    MailboxSession session(site_, *connector, **client, &notifier_);
     for (;;) {
       Status synced = session.SyncAll();
       while (synced.ok() && !stopping_) {

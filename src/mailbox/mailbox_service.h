@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "service/site.h"
+#include "smtp/notifier.h"
 
 namespace bulwark::mailbox {
 
@@ -58,6 +59,7 @@ class MailboxService {
 
   service::Site& site_;
   std::string owner_;
+  smtp::Notifier notifier_;
   std::atomic<bool> stopping_{false};
   std::thread manager_;
   mutable std::mutex mutex_;

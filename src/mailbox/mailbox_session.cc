@@ -9,6 +9,7 @@
 #include "mail/mail_scan.h"
 #include "mail/verdict_seal.h"
 #include "service/content_scan.h"
+#include "smtp/notifier.h"
 
 namespace bulwark::mailbox {
 namespace {
@@ -137,8 +138,8 @@ Result<std::unique_ptr<imap::ImapClient>> OpenMailbox(service::Site& site,
 }
 
 MailboxSession::MailboxSession(service::Site& site, storage::MailboxConnector connector,
-                               imap::ImapClient& client)
-    : site_(site), connector_(std::move(connector)), client_(client) {}
+                               imap::ImapClient& client, smtp::Notifier* notifier)
+    : site_(site), connector_(std::move(connector)), client_(client), notifier_(notifier) {}
 
 Status MailboxSession::SyncAll() {
   for (const std::string& folder : connector_.folders) {
@@ -282,36 +283,46 @@ Result<MessageAction> MailboxSession::Process(const std::string& folder,
     return mail::FormatHeaderField(seal, body.find("\r\n") != std::string::npos ? "\r\n" : "\n") +
            rewritten;
   };
-  switch (action) {
-    case service::Action::kLog:
-    case service::Action::kNotify:
-      return MessageAction::kUntouched;
-    case service::Action::kTag:
-      if (HasFlag(message.flags, config.mailbox.tag_keyword)) return MessageAction::kTagged;
-      return Replace(folder, message, seal_and_rewrite(verdict), /*add_tag_keyword=*/true);
-    case service::Action::kQuarantine:
-    case service::Action::kReject:
-      return Quarantine(folder, message.uid, body, event_seq);
-    case service::Action::kDelete: {
-      if (verdict.strip_attachments.empty()) {
-        BULWARK_RETURN_IF_ERROR(client_.DeleteMessage(message.uid));
-        return MessageAction::kDeleted;
-      }
-      Result<std::string> cleaned = mail::StripAttachments(
-          body, verdict.strip_attachments, "removed by the mailbox's security policy");
-      if (!cleaned.ok()) {
-        // Never leave a message believed cleaned: hold it in the quarantine folder instead.
+  Result<MessageAction> done = [&]() -> Result<MessageAction> {
+    switch (action) {
+      case service::Action::kLog:
+      case service::Action::kNotify:
+        return MessageAction::kUntouched;
+      case service::Action::kTag:
+        if (HasFlag(message.flags, config.mailbox.tag_keyword)) return MessageAction::kTagged;
+        return Replace(folder, message, seal_and_rewrite(verdict), /*add_tag_keyword=*/true);
+      case service::Action::kQuarantine:
+      case service::Action::kReject:
         return Quarantine(folder, message.uid, body, event_seq);
+      case service::Action::kDelete: {
+        if (verdict.strip_attachments.empty()) {
+          BULWARK_RETURN_IF_ERROR(client_.DeleteMessage(message.uid));
+          return MessageAction::kDeleted;
+        }
+        Result<std::string> cleaned = mail::StripAttachments(
+            body, verdict.strip_attachments, "removed by the mailbox's security policy");
+        if (!cleaned.ok()) {
+          // Never leave a message believed cleaned: hold it in the quarantine folder instead.
+          return Quarantine(folder, message.uid, body, event_seq);
+        }
+        verdict.cleaned_message = std::move(cleaned).value();
+        BULWARK_ASSIGN_OR_RETURN(MessageAction replaced,
+                                 Replace(folder, message, seal_and_rewrite(verdict),
+                                         /*add_tag_keyword=*/false));
+        (void)replaced;
+        return MessageAction::kCleaned;
       }
-      verdict.cleaned_message = std::move(cleaned).value();
-      BULWARK_ASSIGN_OR_RETURN(MessageAction replaced,
-                               Replace(folder, message, seal_and_rewrite(verdict),
-                                       /*add_tag_keyword=*/false));
-      (void)replaced;
-      return MessageAction::kCleaned;
+    }
+    return MessageAction::kUntouched;
+  }();
+  if (done.ok() && notifier_ != nullptr) {
+    if (auto notice = smtp::NoticeFor(verdict, request.sender, {request.recipients}, "imap")) {
+      if (*done == MessageAction::kQuarantined) notice->facts.action = "moved to the quarantine folder";
+      if (*done == MessageAction::kCleaned) notice->facts.action = "cleaned of its attachments";
+      notifier_->Send(*notice);
     }
   }
-  return MessageAction::kUntouched;
+  return done;
 }
 
 Result<MessageAction> MailboxSession::Replace(const std::string& folder,

@@ -26,6 +26,10 @@
 #include "service/site.h"
 #include "storage/store.h"
 
+namespace bulwark::smtp {
+class Notifier;
+}
+
 namespace bulwark::mailbox {
 
 // Keywords Bulwark sets on messages it has put into a mailbox itself (tagged or cleaned
@@ -60,8 +64,9 @@ struct SyncTotals {
 
 class MailboxSession {
  public:
+  // `notifier` (may be null) sends the notices of [mail] notify_address/notify_recipients.
   MailboxSession(service::Site& site, storage::MailboxConnector connector,
-                 imap::ImapClient& client);
+                 imap::ImapClient& client, smtp::Notifier* notifier = nullptr);
 
   // New mail in every configured folder. The first time a folder is seen (or after its
   // UIDVALIDITY changed) only its position is recorded: existing mail is for sweeps.
@@ -90,6 +95,7 @@ class MailboxSession {
   service::Site& site_;
   storage::MailboxConnector connector_;
   imap::ImapClient& client_;
+  smtp::Notifier* notifier_;
   bool quarantine_folder_ready_ = false;
   SyncTotals totals_;
 };

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "mail/mail_scan.h"
+#include "smtp/notifier.h"
 #include "service/administration.h"
 
 namespace bulwark::milter {
@@ -27,7 +28,8 @@ class MilterFrontEnd::Backend : public MilterBackend {
       : router_(mail.domains),
         scanner_(site, ScanOptions(mail)),
         domain_tenant_ids_(std::move(domain_tenant_ids)),
-        fallback_tenant_id_(std::move(fallback_tenant_id)) {}
+        fallback_tenant_id_(std::move(fallback_tenant_id)),
+        notifier_(mail, std::chrono::seconds(60)) {}
 
   Result<std::string> TenantFor(const std::vector<std::string>& recipients) override {
     const service::MailDomainConfig* chosen = nullptr;
@@ -57,6 +59,10 @@ class MilterFrontEnd::Backend : public MilterBackend {
     const std::vector<mail::HeaderField> trace = {scanner_.ReceivedField(message.envelope)};
     decision.verdict = scanner_.Scan(message.envelope, trace, message.message, message.tenant_id);
     const mail::MailVerdict& verdict = decision.verdict;
+    if (auto notice = smtp::NoticeFor(verdict, message.envelope.mail_from,
+                                      message.envelope.recipients, "milter")) {
+      notifier_.Send(*notice);
+    }
     if (verdict.disposition == mail::Disposition::kTempFail) {
       Log("error", "message " + message.envelope.queue_id + " tempfailed: " + verdict.reply_text);
     }
@@ -86,6 +92,7 @@ class MilterFrontEnd::Backend : public MilterBackend {
   mail::MailScanner scanner_;
   std::map<std::string, std::string> domain_tenant_ids_;  // configured name or id → id
   std::string fallback_tenant_id_;
+  smtp::Notifier notifier_;  // notices go through [mail] notify_relay (the milter has no hop)
 };
 
 MilterFrontEnd::MilterFrontEnd() = default;

@@ -302,7 +302,10 @@ Status ReadSections(const toml::table& root, ServiceConfig& c) {
   BULWARK_RETURN_IF_ERROR(WithSection(root, "mail", [&](const Section& s) {
     MailConfig& m = c.mail;
     BULWARK_RETURN_IF_ERROR(
-        s.CheckKeys({"hostname", "subject_tag", "notify_address", "sign_verdicts", "domains"}));
+        s.CheckKeys({"hostname", "subject_tag", "notify_address", "notify_recipients",
+                     "notify_relay", "sign_verdicts", "domains"}));
+    BULWARK_RETURN_IF_ERROR(s.Boolean("notify_recipients", m.notify_recipients));
+    BULWARK_RETURN_IF_ERROR(s.String("notify_relay", m.notify_relay));
     BULWARK_RETURN_IF_ERROR(s.String("hostname", m.hostname));
     BULWARK_RETURN_IF_ERROR(s.Boolean("sign_verdicts", m.sign_verdicts));
     BULWARK_RETURN_IF_ERROR(s.String("subject_tag", m.subject_tag));

@@ -83,6 +83,12 @@ struct MailConfig {
   // Where the "notify" action and quarantine notices go ("" = no notices): an address
   // that receives a short notice (never the content) through the domain's next hop.
   std::string notify_address;
+  // Also tell each protected recipient when a message to them was quarantined, rejected,
+  // deleted or stripped of attachments (smtp/notifier.h).
+  bool notify_recipients = false;
+  // Where notices are handed on ("host[:port]", STARTTLS when offered); "" = the recipient
+  // domain's next hop (the milter has none: set this, e.g. to the MTA itself).
+  std::string notify_relay;
   // Add X-Bulwark-Signature (an HMAC with the site's key over the verdict, the engine's
   // signature version, From, Message-ID and the body) to mail the gateway and the milter
   // deliver, so the mailbox connector does not scan it again (docs/mailbox-connector.md).

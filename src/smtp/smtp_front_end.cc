@@ -5,6 +5,7 @@
 
 #include "mail/mail_scan.h"
 #include "service/administration.h"
+#include "smtp/notifier.h"
 #include "smtp/smtp_client.h"
 #include "smtp/smtp_reply.h"
 #include "smtp/smtp_session.h"
@@ -30,7 +31,8 @@ class SmtpFrontEnd::Backend : public SmtpBackend {
       : router_(mail.domains),
         scanner_(site, mail::MailScanOptions{hostname, mail.subject_tag, "smtp", mail.sign_verdicts}),
         tenant_ids_(std::move(tenant_ids)),
-        max_per_client_(smtp.max_connections_per_client) {
+        max_per_client_(smtp.max_connections_per_client),
+        notifier_(mail, smtp.next_hop_timeout) {
     for (std::string_view name : {"deliver", "reject", "quarantine", "discard", "tempfail"}) {
       messages_[std::string(name)] = &site.metrics().GetCounter(
           "bulwark_smtp_messages_total", kMessagesHelp, {{"disposition", std::string(name)}});
@@ -64,6 +66,9 @@ class SmtpFrontEnd::Backend : public SmtpBackend {
     if (verdict.disposition == mail::Disposition::kDeliver) {
       relay = mail::RewriteMessage(message, trace, verdict);
     }
+    if (auto notice = NoticeFor(verdict, envelope.mail_from, envelope.recipients, "smtp")) {
+      notifier_.Send(*notice);
+    }
     SmtpDecision decision = DecisionFor(verdict, std::move(relay));
     auto counter = messages_.find(decision.disposition);
     if (counter != messages_.end()) counter->second->Increment();
@@ -90,6 +95,7 @@ class SmtpFrontEnd::Backend : public SmtpBackend {
   const mail::MailScanner scanner_;
   const std::map<std::string, std::string> tenant_ids_;  // [[mail.domains]] tenant → id
   const std::size_t max_per_client_;
+  Notifier notifier_;
   // Constant after construction.
   NextHopOptions next_hop_options_;
   std::map<std::string, http::Counter*> messages_;  // by disposition

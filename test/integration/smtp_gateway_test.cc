@@ -208,6 +208,28 @@ class SmtpGatewayTest : public ::testing::Test {
     if (gateway_) gateway_->Stop(1000ms);
   }
 
+  // Another gateway on this site with its own mail settings, on `port` (0 = any).
+  std::unique_ptr<smtp::SmtpFrontEnd> StartGateway(const service::MailConfig& mail,
+                                                   std::uint16_t port = 0) {
+    service::SmtpConfig smtp;
+    smtp.listener = {"127.0.0.1", port};
+    smtp.next_hop_timeout = 10s;
+    auto front =
+        smtp::SmtpFrontEnd::Start(site(), smtp, mail, (scratch_.path() / "cert.pem").string(),
+                                  (scratch_.path() / "key.pem").string());
+    EXPECT_TRUE(front.ok()) << front.status().ToString();
+    return front.ok() ? std::move(front).value() : nullptr;
+  }
+
+  // Sends `message` with swaks to the gateway on `port`.
+  CommandResult SwaksTo(std::uint16_t port, const std::string& to, const std::string& message) {
+    fs::path file = scratch_.Write("message-" + std::to_string(++sent_) + ".eml", message);
+    return RunShell("swaks --server 127.0.0.1:" + std::to_string(port) +
+                        " --helo client.test --from alice@sender.test --to " + to + " --data @" +
+                        file.string() + " --timeout 30",
+                    scratch_.path());
+  }
+
   service::Site& site() { return harness_->site(); }
 
   std::vector<storage::Event> Events(const std::string& tenant) {
@@ -401,6 +423,124 @@ TEST_F(SmtpGatewayTest, PostfixInFrontRelaysAndRetriesDeferredMail) {
   postfix.Flush();
   ASSERT_TRUE(wait_for([&] { return back.Messages().size() == 1; })) << postfix.Log();
   EXPECT_NE(back.Messages()[0].find("Subject: deferred-then-delivered"), std::string::npos);
+}
+
+TEST_F(SmtpGatewayTest, NoticesTellTheAdministratorAndTheRecipientWithoutTheMessage) {
+  service::MailConfig mail;
+  mail.hostname = "gw.test";
+  mail.notify_address = "postmaster@example.com";
+  mail.notify_recipients = true;
+  mail.domains.push_back({"example.com", true, "acme", "127.0.0.1:" + std::to_string(sink_port_),
+                          "none", ""});
+  auto gateway = StartGateway(mail);
+  ASSERT_TRUE(gateway);
+  CommandResult sent =
+      SwaksTo(gateway->bound().at(0).port, "carol@sales.example.com", Mail("card-numbers", kCards));
+  EXPECT_EQ(sent.exit_code, 0) << sent.out;
+  std::vector<std::string> notices;
+  for (int i = 0; i < 100 && notices.size() < 2; ++i) {
+    std::this_thread::sleep_for(100ms);
+    notices = sink_->Messages();
+  }
+  gateway->Stop(1000ms);
+  ASSERT_EQ(notices.size(), 2u);  // the message itself was quarantined, not handed on
+  std::string both = notices[0] + notices[1];
+  EXPECT_NE(both.find("X-Rcpt-Args: <postmaster@example.com>"), std::string::npos) << both;
+  EXPECT_NE(both.find("X-Rcpt-Args: <carol@sales.example.com>"), std::string::npos) << both;
+  for (const std::string& notice : notices) {
+    EXPECT_NE(notice.find("X-Mail-Args: <>"), std::string::npos) << notice;  // null sender
+    EXPECT_NE(notice.find("Auto-Submitted: auto-generated"), std::string::npos);
+    EXPECT_NE(notice.find("Subject: [Bulwark] A message was quarantined (dlp)"),
+              std::string::npos)
+        << notice;
+    EXPECT_NE(notice.find("Sender:      alice@sender.test"), std::string::npos) << notice;
+    EXPECT_EQ(notice.find("4111"), std::string::npos);          // no content
+    EXPECT_EQ(notice.find("card-numbers"), std::string::npos);  // not even the subject
+  }
+}
+
+// Postfix behind the gateway (the tenant's own MTA as next hop, relaying on to the sink),
+// and a restart of the gateway in the middle of a delivery: the message is not lost (the
+// sending Postfix keeps it and retries) and arrives once.
+TEST_F(SmtpGatewayTest, PostfixBehindAndARestartDuringDeliveryLosesNothing) {
+  if (!HaveProgram("postfix") || !HaveProgram("python3")) {
+    GTEST_SKIP() << "Postfix or python3 is not installed";
+  }
+  std::uint16_t behind_port = FreePort();
+  PostfixInstance behind(scratch_.path() / "behind", behind_port,
+                         "[127.0.0.1]:" + std::to_string(sink_port_));
+  ASSERT_TRUE(behind.started()) << behind.Log();
+  auto wait_for = [](const std::function<bool()>& done) {
+    for (int i = 0; i < 300 && !done(); ++i) std::this_thread::sleep_for(100ms);
+    return done();
+  };
+  service::MailConfig mail;
+  mail.hostname = "gw.test";
+  mail.domains.push_back({"example.com", false, "acme",
+                          "127.0.0.1:" + std::to_string(behind_port), "opportunistic", ""});
+  std::uint16_t gateway_port = FreePort();
+  auto gateway = StartGateway(mail, gateway_port);
+  ASSERT_TRUE(gateway);
+  CommandResult through = SwaksTo(gateway_port, "bob@example.com", Mail("via-postfix", "hi\r\n"));
+  EXPECT_EQ(through.exit_code, 0) << through.out;
+  ASSERT_TRUE(wait_for([&] { return sink_->Messages().size() == 1; })) << behind.Log();
+  EXPECT_NE(sink_->Messages()[0].find("X-Bulwark-Verdict: clean"), std::string::npos);
+  EXPECT_NE(sink_->Messages()[0].find("by front.test (Postfix)"), std::string::npos);
+  gateway->Stop(1000ms);
+
+  // A next hop that takes the message and never answers its end: the gateway is stopped
+  // while it waits, as a restart of `bulwark serve` would.
+  std::uint16_t stuck_port = FreePort();
+  fs::path stuck_script = scratch_.Write("stuck.py", R"(import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(5)
+while True:
+    c, _ = s.accept(); f = c.makefile("rb"); c.sendall(b"220 stuck ESMTP\r\n")
+    for line in f:
+        u = line.upper()
+        if u.startswith(b"EHLO") or u.startswith(b"HELO"): c.sendall(b"250 stuck\r\n")
+        elif u.startswith(b"DATA"): c.sendall(b"354 go on\r\n")
+        elif line in (b".\r\n", b".\n"): pass  # never answer: the delivery hangs here
+        elif u.startswith(b"MAIL") or u.startswith(b"RCPT"): c.sendall(b"250 ok\r\n")
+)");
+
+  ChildProcess stuck({"python3", stuck_script.string(), std::to_string(stuck_port)},
+                     scratch_.path() / "stuck.log");
+  ASSERT_TRUE(WaitForPort(stuck_port, 10s));
+  service::MailConfig stuck_mail = mail;
+  stuck_mail.domains[0].next_hop = "127.0.0.1:" + std::to_string(stuck_port);
+  stuck_mail.domains[0].next_hop_tls = "none";
+  std::uint16_t restart_port = FreePort();
+  auto first = StartGateway(stuck_mail, restart_port);
+  ASSERT_TRUE(first);
+  std::uint16_t front_port = FreePort();
+  PostfixInstance front(scratch_.path() / "front", front_port,
+                        "[127.0.0.1]:" + std::to_string(restart_port));
+  ASSERT_TRUE(front.started()) << front.Log();
+  fs::path file = scratch_.Write("restart.eml", Mail("survives-restart", "body\r\n"));
+  CommandResult queued = RunShell("swaks --server 127.0.0.1:" + std::to_string(front_port) +
+                                      " --helo client.test --from alice@front.test"
+                                      " --to bob@example.com --data @" + file.string(),
+                                  scratch_.path());
+  ASSERT_EQ(queued.exit_code, 0) << queued.out;  // in the front Postfix's queue
+  std::this_thread::sleep_for(3s);  // the front Postfix is now in the middle of DATA
+  first->Stop(500ms);               // "restart": the session is cut while it waits
+  first.reset();
+  ASSERT_TRUE(wait_for([&] { return front.Log().find("status=deferred") != std::string::npos; }))
+      << front.Log();
+  auto second = StartGateway(mail, restart_port);  // back, with the working next hop
+  ASSERT_TRUE(second);
+  front.Flush();
+  ASSERT_TRUE(wait_for([&] {
+    std::size_t n = 0;
+    for (const std::string& m : sink_->Messages()) n += m.find("survives-restart") != std::string::npos;
+    return n >= 1;
+  })) << front.Log();
+  std::this_thread::sleep_for(2s);
+  std::size_t copies = 0;
+  for (const std::string& m : sink_->Messages()) copies += m.find("Subject: survives-restart") != std::string::npos;
+  EXPECT_EQ(copies, 1u);  // arrived, once
+  second->Stop(1000ms);
 }
 
 TEST_F(SmtpGatewayTest, AClientGetsAtMostItsShareOfConnections) {
