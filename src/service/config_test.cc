@@ -177,6 +177,41 @@ timeout_seconds = 60
   EXPECT_FALSE(not_tables.ok());
 }
 
+TEST_F(ConfigTest, MailboxConnectorAndNoticeSettings) {
+  ServiceConfig d = EmbeddedDefaultConfig(dir_);
+  EXPECT_TRUE(d.mailbox.enabled);
+  EXPECT_TRUE(d.mail.sign_verdicts);
+  EXPECT_FALSE(d.mail.notify_recipients);
+  EXPECT_EQ(d.mailbox.trust_signed_verdicts, std::chrono::seconds(7 * 86400));
+  auto config = LoadConfig(Write(R"(
+[mail]
+notify_address = "soc@example.org"
+notify_recipients = true
+notify_relay = "127.0.0.1:25"
+sign_verdicts = false
+[mailbox]
+max_connectors = 10
+idle_interval_seconds = 600
+lease_seconds = 30
+tag_keyword = "$Phish"
+trust_signed_verdicts_seconds = 0
+)"));
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->mail.notify_address, "soc@example.org");
+  EXPECT_TRUE(config->mail.notify_recipients);
+  EXPECT_EQ(config->mail.notify_relay, "127.0.0.1:25");
+  EXPECT_FALSE(config->mail.sign_verdicts);
+  EXPECT_EQ(config->mailbox.max_connectors, 10u);
+  EXPECT_EQ(config->mailbox.idle_interval, std::chrono::seconds(600));
+  EXPECT_EQ(config->mailbox.lease, std::chrono::seconds(30));
+  EXPECT_EQ(config->mailbox.tag_keyword, "$Phish");
+  EXPECT_EQ(config->mailbox.trust_signed_verdicts, std::chrono::seconds(0));
+  auto long_idle = LoadConfig(Write("[mailbox]\nidle_interval_seconds = 1800\n"));
+  EXPECT_NE(long_idle.status().message().find("RFC 2177"), std::string::npos);
+  auto typo = LoadConfig(Write("[mailbox]\nlease = 30\n"));
+  EXPECT_FALSE(typo.ok());
+}
+
 TEST_F(ConfigTest, DataDirectoryComesFromTheEnvironment) {
   setenv("BULWARK_DATA", (dir_ + "/env-data").c_str(), 1);
   EXPECT_EQ(DefaultDataDir(), dir_ + "/env-data");

@@ -421,6 +421,14 @@ TEST_F(MailboxConnectorTest, InvalidRequestsAndOtherTenantsAreRefused) {
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->sealed_secret.find("alice-secret"), std::string::npos);
   EXPECT_FALSE(stored->sealed_secret.empty());
+  auto opened = site().quarantine().OpenCredential(acme_, id, stored->sealed_secret);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(*opened, "alice-secret");
+  // Sealed for this tenant and this connector only.
+  EXPECT_EQ(site().quarantine().OpenCredential(other_, id, stored->sealed_secret).status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(site().quarantine().OpenCredential(acme_, "m_other", stored->sealed_secret).status().code(),
+            StatusCode::kPermissionDenied);
   EXPECT_EQ(harness_->Call("DELETE", "/api/v1/mailboxes/" + id, acme_token_).status, 200);
   EXPECT_EQ(harness_->Call("GET", "/api/v1/mailboxes/" + id, acme_token_).status, 404);
   EXPECT_TRUE(harness_->openapi_violations().empty())
