@@ -543,6 +543,30 @@ while True:
   second->Stop(1000ms);
 }
 
+// Broken MIME (a multipart that never ends, a base64 attachment that is not base64, a
+// nested message cut short) is still scanned as far as it goes and answered clearly:
+// never a crash, never a silent pass of what could not be read.
+TEST_F(SmtpGatewayTest, MalformedMimeGetsAClearAnswer) {
+  const std::string broken =
+      "From: Alice Example <alice@example.org>\r\nTo: bob@example.com\r\n"
+      "Subject: broken-mime\r\nMessage-ID: <broken-mime@example.org>\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n"
+      "Content-Type: text/plain\r\n\r\nhello\r\n--b1\r\n"
+      "Content-Type: application/zip; name=\"a.zip\"\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n!!!not base64 at all!!!\r\n--b1\r\n"
+      "Content-Type: message/rfc822\r\n\r\nSubject: inner\r\nContent-Type: multipart/"
+      "mixed; boundary=\"b2\"\r\n\r\n--b2\r\nContent-Type: text/plain\r\n\r\ncut short\r\n";
+  CommandResult sent = Swaks("bob@example.com", broken);
+  // GMime reads it leniently, as mail clients do: what a recipient could open is what was
+  // scanned — the text, the nested message as far as it goes, and the "attachment" whose
+  // bytes decode to no archive at all. Nothing there is a finding, so it is delivered.
+  EXPECT_EQ(sent.exit_code, 0) << sent.out;
+  std::vector<std::string> received = sink_->Messages();
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_NE(received[0].find("X-Bulwark-Verdict: clean"), std::string::npos) << received[0];
+  EXPECT_NE(received[0].find("cut short"), std::string::npos);  // delivered whole
+}
+
 TEST_F(SmtpGatewayTest, AClientGetsAtMostItsShareOfConnections) {
   std::vector<std::unique_ptr<net::Connection>> open;
   for (int i = 0; i < 3; ++i) {
