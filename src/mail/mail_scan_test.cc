@@ -270,6 +270,49 @@ TEST_F(MailScannerTest, ImpersonationOfTheTenantsPeopleIsTaggedUnderTheDefaultRu
   EXPECT_FALSE(scanner.Scan(Mail(), {}, real, acme_).outcome.detection());
 }
 
+TEST_F(MailScannerTest, AFirstSeenExternalSenderAddsToTheImpersonationScore) {
+  SetPolicy(R"({"rules": [{"name": "bec", "protection": "impersonation", "action": "tag"}],
+               "impersonation": {"people": [{"name": "Jane Doe", "addresses": ["jane@acme-corp.com"]}],
+                                 "domains": ["acme-corp.com"]}})");
+  MailScanner scanner(harness_->site(), {"mx.test", "[SUSPICIOUS]", "smtp"});
+  const std::string bec =
+      "From: \"Jane Doe\" <jane.doe.ceo@mailbox-service.com>\r\nTo: ap@acme-corp.com\r\n"
+      "Subject: Hello\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\n\r\nAre you at your desk?\r\n";
+  auto detail_of = [&](const std::string& mail_from) {
+    Envelope envelope = Mail();
+    envelope.mail_from = mail_from;
+    MailVerdict verdict = scanner.Scan(envelope, {}, bec, acme_);
+    for (const auto& f : verdict.outcome.report.findings) {
+      if (f.name == "Impersonation.DisplayName") return f.detail;
+    }
+    return std::string("(no finding)");
+  };
+  // The tenant's history has just begun: "never seen" means nothing yet.
+  EXPECT_EQ(detail_of("ceo@mailbox-service.com").find("first_seen_sender"), std::string::npos);
+  // Two weeks of history later, a sender never seen before is supporting evidence …
+  ASSERT_TRUE(harness_->TamperDatabase("UPDATE sender_history SET first_seen = first_seen - "
+                                       "15 * 86400 WHERE sender_hash = ''")
+                  .ok());
+  std::string first = detail_of("new.person@mailbox-service.com");
+  EXPECT_NE(first.find("first_seen_sender +1 (the sender has not written to the tenant before)"),
+            std::string::npos)
+      << first;
+  EXPECT_NE(first.find("score 5:"), std::string::npos) << first;  // 3 + urgency 1 + first seen 1
+  // … once: the second message from them is not a first.
+  EXPECT_EQ(detail_of("new.person@mailbox-service.com").find("first_seen_sender"),
+            std::string::npos);
+  EXPECT_EQ(detail_of("ceo@mailbox-service.com").find("first_seen_sender"), std::string::npos);
+  // The history holds hashes, never addresses.
+  auto rows = harness_->site().database().Acquire(storage::Scope::Site());
+  ASSERT_TRUE(rows.ok());
+  auto all = (*rows)->Query("SELECT sender_hash FROM sender_history");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->rows.size(), 3u);  // the marker and two senders
+  for (const auto& row : all->rows) {
+    EXPECT_EQ(row.Text(0).find('@'), std::string::npos);
+  }
+}
+
 TEST_F(MailScannerTest, WithoutATenantNothingIsRecorded) {
   MailScanner scanner(harness_->site(), {"mx.test", "[SUSPICIOUS]", "milter"});
   std::string mail = MakeMail("Invoice", "Attached.", {{"eicar.com", Eicar()}});

@@ -110,6 +110,35 @@ void ApplyUrlLists(const std::vector<storage::ListEntry>& entries, engine::ScanR
   }
 }
 
+bool IsMailService(std::string_view service) {
+  return service == "smtp" || service == "milter" || service == "imap";
+}
+
+// A tenant's history needs this long before "never seen before" means something.
+constexpr std::int64_t kSenderHistoryDays = 14;
+
+// Records the sender in the tenant's history (a hash, never the address) and says whether
+// it is an external sender seen for the first time while the history is old enough to tell.
+// Senders on the tenant's own protected domains are not external.
+Result<impersonation::SenderContext> SenderHistory(Site& site, const std::string& tenant_id,
+                                                   const std::string& sender,
+                                                   const TenantPolicy& policy) {
+  impersonation::SenderContext context;
+  std::size_t at = sender.rfind('@');
+  if (sender.empty() || at == std::string::npos) return context;
+  const std::string domain = AsciiLower(sender.substr(at + 1));
+  for (const std::string& own : policy.protected_identities.domains) {
+    if (IsDomainOrSubdomain(domain, AsciiLower(own))) return context;
+  }
+  const std::int64_t now = Site::Now();
+  BULWARK_ASSIGN_OR_RETURN(storage::SenderSighting sighting,
+                           site.store().RecordSenderSighting(
+                               tenant_id, crypto::ToHex(crypto::Sha256(AsciiLower(sender))), now));
+  context.first_seen =
+      sighting.first_time && now - sighting.history_since >= kSenderHistoryDays * 86400;
+  return context;
+}
+
 Result<TenantPolicy> LoadPolicy(Site& site, const std::string& tenant_id) {
   BULWARK_ASSIGN_OR_RETURN(std::optional<storage::PolicyVersion> current,
                            site.store().CurrentPolicy(tenant_id));
@@ -193,9 +222,14 @@ Result<ContentScanOutcome> ScanContent(Site& site, const ContentScanRequest& req
   } else {
     report = EngineScan(site, request.data, request.name);
     for (auto& f : listed.blocked) report.findings.push_back(std::move(f));
-    if (report.type.kind == content::FileKind::kEmail && !policy.protected_identities.empty()) {
-      for (auto& f : impersonation::CheckImpersonation(request.data, policy.protected_identities)) {
-        report.findings.push_back(std::move(f));
+    if (report.type.kind == content::FileKind::kEmail && IsMailService(request.subject.service)) {
+      BULWARK_ASSIGN_OR_RETURN(impersonation::SenderContext sender,
+                               SenderHistory(site, tenant_id, request.sender, policy));
+      if (!policy.protected_identities.empty()) {
+        for (auto& f : impersonation::CheckImpersonation(request.data, policy.protected_identities,
+                                                         sender)) {
+          report.findings.push_back(std::move(f));
+        }
       }
     }
     ApplyUrlLists(entries, report);

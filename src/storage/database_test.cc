@@ -271,7 +271,7 @@ TEST_F(RowLevelSecurityTest, EveryTenantTableHasForcedRowLevelSecurity) {
             (std::vector<std::string>{"api_tokens", "audit", "events", "list_entries",
                                       "mailbox_connectors", "mailbox_folders",
                                       "mailbox_quarantine", "mailbox_sweeps", "policies",
-                                      "quarantine", "sessions", "tenant_keys", "users"}));
+                                      "quarantine", "sender_history", "sessions", "tenant_keys", "users"}));
 }
 
 TEST_F(RowLevelSecurityTest, ConnectionWithoutScopeSeesNothing) {

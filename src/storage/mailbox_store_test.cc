@@ -44,7 +44,7 @@ class MailboxStoreTest : public ::testing::TestWithParam<Backend> {
     test_ = std::move(created).value();
     auto migrated = Migrate(test_->db());
     ASSERT_TRUE(migrated.ok()) << migrated.status().ToString();
-    EXPECT_EQ(*migrated, 2);
+    EXPECT_EQ(*migrated, LatestSchemaVersion());
     store_ = std::make_unique<Store>(test_->db());
     a_ = Unwrap(store_->CreateTenant("tenant-a", "site-1")).id;
     b_ = Unwrap(store_->CreateTenant("tenant-b", "site-1")).id;
@@ -102,10 +102,29 @@ class MailboxStoreTest : public ::testing::TestWithParam<Backend> {
   std::string a_, b_;
 };
 
-TEST_P(MailboxStoreTest, LatestSchemaIsVersionTwo) {
-  EXPECT_EQ(LatestSchemaVersion(), 2);
-  EXPECT_EQ(Unwrap(CurrentSchemaVersion(test_->db())), 2);
-  EXPECT_EQ(Unwrap(Migrate(test_->db())), 2);  // idempotent
+TEST_P(MailboxStoreTest, TheSchemaIsMigratedToTheLatestVersion) {
+  EXPECT_EQ(LatestSchemaVersion(), 3);  // 2: mailbox tables, 3: sender history
+  EXPECT_EQ(Unwrap(CurrentSchemaVersion(test_->db())), 3);
+  EXPECT_EQ(Unwrap(Migrate(test_->db())), 3);  // idempotent
+}
+
+TEST_P(MailboxStoreTest, SenderHistoryKnowsFirstSightingsPerTenant) {
+  const std::string hash(64, 'a');
+  SenderSighting first = Unwrap(store_->RecordSenderSighting(a_, hash, 1000));
+  EXPECT_TRUE(first.first_time);
+  EXPECT_EQ(first.history_since, 1000);
+  SenderSighting again = Unwrap(store_->RecordSenderSighting(a_, hash, 2000));
+  EXPECT_FALSE(again.first_time);
+  EXPECT_EQ(again.history_since, 1000);  // the history began with the first sighting
+  SenderSighting other_sender = Unwrap(store_->RecordSenderSighting(a_, std::string(64, 'b'), 3000));
+  EXPECT_TRUE(other_sender.first_time);
+  EXPECT_EQ(other_sender.history_since, 1000);
+  // Another tenant has its own history: the same sender is new there.
+  SenderSighting elsewhere = Unwrap(store_->RecordSenderSighting(b_, hash, 4000));
+  EXPECT_TRUE(elsewhere.first_time);
+  EXPECT_EQ(elsewhere.history_since, 4000);
+  EXPECT_EQ(store_->RecordSenderSighting(a_, "", 5000).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST_P(MailboxStoreTest, ConnectorsRoundTripAndListByName) {

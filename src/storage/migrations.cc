@@ -284,6 +284,22 @@ std::string RowLevelSecuritySql(std::span<const std::string_view> tables) {
   return sql;
 }
 
+// Version 3: who has written to each tenant before, for the "first-seen external sender"
+// signal of impersonation. Hashes only (SHA-256 of the lower-cased address), never the
+// address; the row with sender_hash '' marks when the tenant's history began.
+constexpr std::string_view kTenantTablesV3[] = {"sender_history"};
+
+constexpr std::string_view kSchemaV3 = R"sql(
+CREATE TABLE sender_history (
+  tenant_id TEXT NOT NULL REFERENCES tenants (id),
+  sender_hash TEXT NOT NULL,
+  first_seen BIGINT NOT NULL,
+  last_seen BIGINT NOT NULL,
+  messages BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, sender_hash)
+);
+)sql";
+
 std::string MigrationSql(int version, Dialect dialect) {
   std::string sql;
   bool postgres = dialect == Dialect::kPostgres;
@@ -297,13 +313,17 @@ std::string MigrationSql(int version, Dialect dialect) {
       sql = kSchemaV2;
       if (postgres) sql += RowLevelSecuritySql(kTenantTablesV2);
       break;
+    case 3:
+      sql = kSchemaV3;
+      if (postgres) sql += RowLevelSecuritySql(kTenantTablesV3);
+      break;
     default:
       break;
   }
   return sql;
 }
 
-constexpr int kLatestVersion = 2;
+constexpr int kLatestVersion = 3;
 
 // Applies migration `version` unless a concurrent run already did.
 Status ApplyOne(Connection& connection, int version) {

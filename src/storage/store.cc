@@ -1453,4 +1453,42 @@ Result<AuditVerification> Store::VerifyAudit() {
   return result;
 }
 
+Result<SenderSighting> Store::RecordSenderSighting(const std::string& tenant_id,
+                                                  const std::string& sender_hash,
+                                                  UnixSeconds now) {
+  if (sender_hash.empty()) return InvalidArgumentError("sender hash is empty");
+  BULWARK_ASSIGN_OR_RETURN(Database::Lease lease, db_.Acquire(Scope::Tenant(tenant_id)));
+  SenderSighting sighting;
+  BULWARK_RETURN_IF_ERROR(InTransaction(*lease, [&]() -> Status {
+    // The marker row: the history began with the first sighting.
+    BULWARK_RETURN_IF_ERROR(
+        lease
+            ->Query("INSERT INTO sender_history (tenant_id, sender_hash, first_seen, last_seen, "
+                    "messages) VALUES ($1, '', $2, $2, 0) "
+                    "ON CONFLICT (tenant_id, sender_hash) DO NOTHING",
+                    Params{tenant_id, now})
+            .status());
+    BULWARK_ASSIGN_OR_RETURN(
+        Rows since, lease->Query("SELECT first_seen FROM sender_history WHERE tenant_id = $1 "
+                                 "AND sender_hash = ''",
+                                 Params{tenant_id}));
+    if (since.rows.empty()) return InternalError("sender history marker missing");
+    sighting.history_since = since.rows[0].Int(0);
+    BULWARK_ASSIGN_OR_RETURN(
+        Rows known, lease->Query("SELECT messages FROM sender_history WHERE tenant_id = $1 AND "
+                                 "sender_hash = $2",
+                                 Params{tenant_id, sender_hash}));
+    sighting.first_time = known.rows.empty();
+    return lease
+        ->Query("INSERT INTO sender_history (tenant_id, sender_hash, first_seen, last_seen, "
+                "messages) VALUES ($1, $2, $3, $3, 1) "
+                "ON CONFLICT (tenant_id, sender_hash) DO UPDATE SET last_seen = excluded.last_seen, "
+                "messages = sender_history.messages + 1 "
+                "WHERE sender_history.tenant_id = excluded.tenant_id",
+                Params{tenant_id, sender_hash, now})
+        .status();
+  }));
+  return sighting;
+}
+
 }  // namespace bulwark::storage

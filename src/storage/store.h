@@ -274,6 +274,12 @@ struct AuditVerification {
   std::string problem;             // "record 17 was changed", "record 18 is missing", …
 };
 
+// One sighting of a sender by a tenant (RecordSenderSighting).
+struct SenderSighting {
+  bool first_time = false;        // no earlier mail from this sender in the history
+  UnixSeconds history_since = 0;  // when the tenant's history began
+};
+
 class Store {
  public:
   explicit Store(Database& db) : db_(db) {}
@@ -456,6 +462,12 @@ class Store {
                                                           const std::string& connector_id,
                                                           UnixSeconds now);
   Status UpdateMailboxSweep(const MailboxSweep& sweep);
+
+  // Sender history (hashes only): records that the tenant received mail from the sender with
+  // this hash (SHA-256 hex of the lower-cased address) at `now`, and says whether it was the
+  // first time and since when the tenant's history runs. kInvalidArgument for an empty hash.
+  Result<SenderSighting> RecordSenderSighting(const std::string& tenant_id,
+                                              const std::string& sender_hash, UnixSeconds now);
 
   // Audit log: append-only, hash-chained, site-wide. AppendAudit fills seq, prev_hash, hash
   // (serialised: one writer at a time extends the chain).

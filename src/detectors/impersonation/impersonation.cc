@@ -256,7 +256,8 @@ std::optional<std::string> LookalikeReason(std::string_view candidate,
 }
 
 std::vector<engine::Finding> CheckImpersonation(std::string_view message,
-                                                const ProtectedIdentities& identities) {
+                                                const ProtectedIdentities& identities,
+                                                const SenderContext& sender) {
   std::vector<engine::Finding> findings;
   if (identities.empty()) return findings;
   InitGMimeOnce();
@@ -329,6 +330,9 @@ std::vector<engine::Finding> CheckImpersonation(std::string_view message,
   }
   if (std::string words = FoundWords(text, UrgencyWords()); !words.empty()) {
     support.push_back({"urgency_language", 1, words});
+  }
+  if (sender.first_seen) {
+    support.push_back({"first_seen_sender", 1, "the sender has not written to the tenant before"});
   }
 
   double score = 0;

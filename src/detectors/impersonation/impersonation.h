@@ -29,6 +29,13 @@ struct ProtectedIdentities {
   bool empty() const { return people.empty() && domains.empty(); }
 };
 
+// What the tenant's sender history says of this message's sender (ScanContent looks it up;
+// hashes only). `first_seen`: an external sender with no earlier mail to the tenant, while
+// the tenant's history is old enough to tell.
+struct SenderContext {
+  bool first_seen = false;
+};
+
 // Findings for `message` (RFC 5322 bytes):
 //  - Impersonation.DisplayName (high): the From display name is a protected person's name
 //    (any order, case, punctuation or accents) and the address is not one of theirs nor on
@@ -38,11 +45,12 @@ struct ProtectedIdentities {
 //    added").
 // Their detail is the score with every reason: the trigger(s) (+3 each) and the supporting
 // evidence that alone is no impersonation — Reply-To on another domain (+1.5), payment
-// change and urgency language (+1 each), e.g. "score 6.5: display_name +3 (the sender
+// change and urgency language (+1 each), a first-seen external sender (+1), e.g. "score 6.5: display_name +3 (the sender
 // calls itself Jane Doe but writes from x.example); reply_to_other_domain +1.5 (…); …".
 // Thread safety: may run on many threads at once.
 std::vector<engine::Finding> CheckImpersonation(std::string_view message,
-                                                const ProtectedIdentities& identities);
+                                                const ProtectedIdentities& identities,
+                                                const SenderContext& sender = {});
 
 // How `candidate` (a registrable domain, ASCII or Unicode) imitates `protected_domain`, or
 // nullopt when it does not (or is the same domain).

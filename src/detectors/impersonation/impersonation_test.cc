@@ -49,6 +49,19 @@ TEST(ImpersonationTest, SupportingEvidenceIsScoredAndListedWithTheTrigger) {
             std::string::npos) << detail;
   EXPECT_NE(detail.find("payment_language +1 (invoice)"), std::string::npos) << detail;
   EXPECT_NE(detail.find("urgency_language +1 (urgent, today)"), std::string::npos) << detail;
+  // A first-seen external sender is one more supporting reason …
+  auto first_seen = CheckImpersonation(
+      Mail("\"Jane Doe\" <jane.doe@ceo-mail.example>"), Acme(), SenderContext{.first_seen = true});
+  ASSERT_TRUE(Has(first_seen, "Impersonation.DisplayName"));
+  EXPECT_NE(first_seen.front().detail.find(
+                "first_seen_sender +1 (the sender has not written to the tenant before)"),
+            std::string::npos)
+      << first_seen.front().detail;
+  EXPECT_NE(first_seen.front().detail.find("score 6:"), std::string::npos);
+  // … and alone no impersonation.
+  EXPECT_TRUE(CheckImpersonation(Mail("Billing <billing@vendor.example>"), Acme(),
+                                 SenderContext{.first_seen = true})
+                  .empty());
   // Payment and urgency words alone are no impersonation.
   EXPECT_TRUE(CheckImpersonation(Mail("Billing <billing@vendor.example>"), Acme()).empty());
 }
