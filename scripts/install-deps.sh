@@ -10,7 +10,11 @@
 #                                     of and behind the gateway), swaks, Dovecot and python3
 #                                     for the mail tests;
 #                                     --bench adds c-icap with its ClamAV module as ICAP peer
-#   scripts/install-deps.sh --bench   also the benchmark peers (clamscan, hyperfine)
+#   scripts/install-deps.sh --bench   also the benchmark peers (clamscan, hyperfine, wrk, zip;
+#                                     for bench/smtp_bench.sh Postfix + amavisd-new + clamd:
+#                                     postfix, amavisd-new, clamav-daemon — their system
+#                                     services are not used: the script runs its own
+#                                     instances on loopback ports)
 set -euo pipefail
 
 packages=(
@@ -36,7 +40,10 @@ for arg in "$@"; do
       command -v node >/dev/null || packages+=(nodejs)
       command -v npm >/dev/null || packages+=(npm)
       ;;
-    --bench) packages+=(clamav hyperfine zip wrk c-icap libc-icap-mod-virus-scan) ;;
+    --bench)
+      packages+=(clamav hyperfine zip wrk c-icap libc-icap-mod-virus-scan)
+      packages+=(postfix amavisd-new clamav-daemon)  # the SMTP gateway benchmark's peer
+      ;;
     *) echo "install-deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
