@@ -158,6 +158,16 @@ void MailboxService::WorkerLoop(std::string tenant_id, std::string connector_id,
       continue;
     }
     Log("connected", *connector, "");
+    // A sweep still "running" was left by a worker that is gone (this one holds the lease
+    // now, and runs its sweeps to the end before anything else): it starts over.
+    if (auto sweeps = store.ListMailboxSweeps(tenant_id, connector_id); sweeps.ok()) {
+      for (storage::MailboxSweep& sweep : *sweeps) {
+        if (sweep.status != "running") continue;
+        sweep.status = "queued";
+        sweep.error = "interrupted; started again";
+        (void)store.UpdateMailboxSweep(sweep);
+      }
+    }
     MailboxSession session(site_, *connector, **client, &notifier_);
     for (;;) {
       Status synced = session.SyncAll();

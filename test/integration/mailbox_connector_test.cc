@@ -305,6 +305,31 @@ TEST_F(MailboxConnectorTest, SweepsRescanExistingMailWithProgress) {
       << ::testing::PrintToString(harness_->openapi_violations());
 }
 
+TEST_F(MailboxConnectorTest, ASweepLeftRunningByAGoneWorkerStartsOver) {
+  ASSERT_TRUE(imap_->Deliver("alice@example.com", "INBOX", EicarZipMail("old one")).ok());
+  std::string id = CreateAliceConnector();
+  ApiResponse queued = harness_->Call("POST", "/api/v1/mailboxes/" + id + "/sweeps", acme_token_,
+                                      json{{"subject", "old one"}}.dump());
+  ASSERT_EQ(queued.status, 202) << queued.body;
+  // As if a process had died in the middle of it.
+  auto sweep = site().store().GetMailboxSweep(acme_, queued.json["id"]);
+  ASSERT_TRUE(sweep.ok());
+  sweep->status = "running";
+  sweep->total = 1;
+  ASSERT_TRUE(site().store().UpdateMailboxSweep(*sweep).ok());
+  StartService();
+  json progress;
+  for (int i = 0; i < 300; ++i) {
+    progress = harness_->Call("GET", "/api/v1/mailboxes/" + id + "/sweeps/" + sweep->id,
+                              acme_token_).json;
+    if (progress["status"] == "done") break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(progress["status"], "done") << progress.dump();
+  EXPECT_EQ(progress["detections"], 1);
+  EXPECT_EQ(Folder("alice@example.com", "Quarantine").size(), 1u);
+}
+
 TEST_F(MailboxConnectorTest, DeleteActionLeavesACleanedCopy) {
   SetPolicy(R"({"mode": "enforce", "rules": [
       {"name": "malware", "protection": "malware", "action": "delete"}]})");
