@@ -2,6 +2,8 @@
 
 #include "bulwark/common/text.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 namespace bulwark::crypto {
@@ -13,18 +15,27 @@ Sha256Digest Sha256(std::string_view bytes) {
 }
 
 std::string ToHex(const Sha256Digest& digest) {
+  return ToHex(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+}
+
+std::string ToHex(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(64);
-  for (std::uint8_t byte : digest) {
+  out.reserve(bytes.size() * 2);
+  for (unsigned char byte : bytes) {
     out.push_back(kHex[byte >> 4]);
     out.push_back(kHex[byte & 0xf]);
   }
   return out;
 }
 
-namespace {
-}  // namespace
+std::string HmacSha256Hex(std::string_view key, std::string_view message) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &size);
+  return ToHex(std::string_view(reinterpret_cast<const char*>(mac), size));
+}
 
 bool ParseSha256Hex(std::string_view hex, Sha256Digest& out) {
   if (hex.size() != 64) return false;

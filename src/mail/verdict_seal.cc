@@ -1,8 +1,6 @@
 #include "mail/verdict_seal.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <charconv>
@@ -12,46 +10,18 @@
 
 #include "bulwark/common/text.h"
 #include "crypto/sha256.h"
+#include "detectors/senderauth/auth_headers.h"
 
 namespace bulwark::mail {
 namespace {
 
-struct Field {
-  std::string name;   // lower-case
-  std::string value;  // unfolded, trimmed
-};
+// A field as read from the message (mail::HeaderField is one we write).
+using ParsedField = senderauth::HeaderField;
 
-// The header fields (up to the first empty line), unfolded. Bounded by the message size.
-std::vector<Field> HeaderFields(std::string_view message) {
-  std::vector<Field> fields;
-  std::size_t pos = 0;
-  while (pos < message.size()) {
-    std::size_t eol = message.find('\n', pos);
-    std::string_view line = message.substr(pos, eol == std::string_view::npos ? eol : eol - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    pos = eol == std::string_view::npos ? message.size() : eol + 1;
-    if (line.empty()) break;
-    if ((line[0] == ' ' || line[0] == '\t') && !fields.empty()) {
-      fields.back().value += ' ';
-      fields.back().value += line.substr(line.find_first_not_of(" \t"));
-      continue;
-    }
-    std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    Field field{AsciiLower(line.substr(0, colon)), std::string(line.substr(colon + 1))};
-    fields.push_back(std::move(field));
-  }
-  for (Field& f : fields) {
-    std::size_t start = f.value.find_first_not_of(" \t");
-    std::size_t end = f.value.find_last_not_of(" \t");
-    f.value = start == std::string::npos ? "" : f.value.substr(start, end - start + 1);
-  }
-  return fields;
-}
-
-std::string FieldValue(const std::vector<Field>& fields, std::string_view name) {
-  for (const Field& f : fields) {
-    if (f.name == name) return f.value;
+// The first `name` field's value (unfolded, trimmed); "" when absent.
+std::string FieldValue(const std::vector<ParsedField>& fields, std::string_view name) {
+  for (const ParsedField& f : fields) {
+    if (EqualsIgnoreCase(f.name, name)) return f.value;
   }
   return "";
 }
@@ -81,17 +51,7 @@ std::string Mac(const VerdictSealKey& key, const std::map<std::string, std::stri
   std::string input = "bulwark-verdict-seal";
   for (const auto& [name, value] : tags) input += "\n" + name + "=" + value;
   input += "\nfrom=" + from + "\nmessage-id=" + message_id;
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  HMAC(EVP_sha256(), key.key.data(), static_cast<int>(key.key.size()),
-       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &size);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < size; ++i) {
-    hex += kHex[mac[i] >> 4];
-    hex += kHex[mac[i] & 15];
-  }
-  return hex;
+  return crypto::HmacSha256Hex(key.key, input);
 }
 
 std::map<std::string, std::string> SignedTags(const VerdictSealKey& key, std::string_view verdict,
@@ -145,9 +105,9 @@ std::string_view SealCheckName(SealCheck check) {
 
 HeaderField SealVerdict(const VerdictSealKey& key, std::string_view verdict,
                         std::string_view message, std::int64_t now) {
-  std::vector<Field> fields = HeaderFields(message);
+  std::vector<ParsedField> fields = senderauth::ParseHeaderFields(message);
   std::map<std::string, std::string> tags = SignedTags(key, verdict, message, now);
-  std::string mac = Mac(key, tags, FieldValue(fields, "from"), FieldValue(fields, "message-id"));
+  std::string mac = Mac(key, tags, FieldValue(fields, "From"), FieldValue(fields, "Message-ID"));
   std::string value;
   for (std::string_view name : {"v", "s", "t", "e", "r", "b"}) {
     value += std::string(name) + "=" + tags.at(std::string(name)) + "; ";
@@ -158,14 +118,13 @@ HeaderField SealVerdict(const VerdictSealKey& key, std::string_view verdict,
 
 SealVerification VerifyVerdictSeal(const VerdictSealKey& key, std::string_view message,
                                    std::int64_t now, std::int64_t max_age_seconds) {
-  std::vector<Field> fields = HeaderFields(message);
-  const std::string from = FieldValue(fields, "from");
-  const std::string message_id = FieldValue(fields, "message-id");
-  const std::string field_name = AsciiLower(kVerdictSealField);
+  std::vector<ParsedField> fields = senderauth::ParseHeaderFields(message);
+  const std::string from = FieldValue(fields, "From");
+  const std::string message_id = FieldValue(fields, "Message-ID");
   SealVerification best;
   std::optional<std::string> body_hash;
-  for (const Field& field : fields) {
-    if (field.name != field_name) continue;
+  for (const ParsedField& field : fields) {
+    if (!EqualsIgnoreCase(field.name, kVerdictSealField)) continue;
     if (best.check == SealCheck::kAbsent) best.check = SealCheck::kForged;
     std::optional<std::map<std::string, std::string>> tags = ParseTags(field.value);
     if (!tags || tags->count("m") == 0 || (*tags)["v"] != "1") continue;

@@ -5,6 +5,7 @@
 
 #include "bulwark/common/text.h"
 #include "crypto/sha256.h"
+#include "detectors/senderauth/auth_headers.h"
 #include "mail/attachment_strip.h"
 #include "mail/mail_scan.h"
 #include "mail/verdict_seal.h"
@@ -12,45 +13,30 @@
 #include "smtp/notifier.h"
 
 namespace bulwark::mailbox {
+
+// What the connector needs of a message's header: who sent it (lower-case address, "" when
+// there is none or several) and its Message-ID. Parsed once per message.
+struct MessageIdentity {
+  std::string sender;
+  std::string message_id;
+};
+
 namespace {
 
-// The value of the first header field `name` (lower-case), unfolded; "" when absent.
-std::string HeaderValue(std::string_view message, std::string_view name) {
-  std::string value;
-  bool in_field = false;
-  std::size_t pos = 0;
-  while (pos < message.size()) {
-    std::size_t eol = message.find('\n', pos);
-    std::string_view line = message.substr(pos, eol == std::string_view::npos ? eol : eol - pos);
-    pos = eol == std::string_view::npos ? message.size() : eol + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) break;
-    if (line[0] == ' ' || line[0] == '\t') {
-      if (in_field) value += " " + std::string(line.substr(line.find_first_not_of(" \t")));
-      continue;
-    }
-    if (in_field) break;
-    std::size_t colon = line.find(':');
-    if (colon != std::string_view::npos && AsciiLower(line.substr(0, colon)) == name) {
-      in_field = true;
-      value = std::string(line.substr(colon + 1));
+// The sender and Message-ID of `message`.
+MessageIdentity IdentityOf(std::string_view message) {
+  MessageIdentity identity;
+  bool have_from = false, have_id = false;
+  for (const senderauth::HeaderField& f : senderauth::ParseHeaderFields(message)) {
+    if (!have_from && EqualsIgnoreCase(f.name, "From")) {
+      identity.sender = AsciiLower(senderauth::AddressOf(f.value));
+      have_from = true;
+    } else if (!have_id && EqualsIgnoreCase(f.name, "Message-ID")) {
+      identity.message_id = f.value.substr(0, 998);
+      have_id = true;
     }
   }
-  std::size_t start = value.find_first_not_of(" \t");
-  return start == std::string::npos ? "" : value.substr(start);
-}
-
-// The address of a From field: inside <...>, else the whole value; lower-case.
-std::string AddressOf(const std::string& from) {
-  std::size_t open = from.rfind('<');
-  std::size_t close = from.rfind('>');
-  std::string address = (open != std::string::npos && close != std::string::npos && close > open)
-                            ? from.substr(open + 1, close - open - 1)
-                            : from;
-  address.erase(std::remove_if(address.begin(), address.end(),
-                               [](char c) { return c == ' ' || c == '\t' || c == '"'; }),
-                address.end());
-  return AsciiLower(address.substr(0, 320));
+  return identity;
 }
 
 bool HasFlag(const std::vector<std::string>& flags, std::string_view flag) {
@@ -262,7 +248,8 @@ Result<MessageAction> MailboxSession::Process(const std::string& folder,
   request.tenant_id = connector_.tenant_id;
   request.data = body;
   request.name = "message.eml";
-  request.sender = AddressOf(HeaderValue(body, "from"));
+  const MessageIdentity identity = IdentityOf(body);
+  request.sender = identity.sender;
   request.recipients = AsciiLower(connector_.username);
   request.subject.service = "imap";
   request.subject.user = AsciiLower(connector_.username);
@@ -293,7 +280,7 @@ Result<MessageAction> MailboxSession::Process(const std::string& folder,
         return Replace(folder, message, seal_and_rewrite(verdict), /*add_tag_keyword=*/true);
       case service::Action::kQuarantine:
       case service::Action::kReject:
-        return Quarantine(folder, message.uid, body, event_seq);
+        return Quarantine(folder, message.uid, identity, event_seq);
       case service::Action::kDelete: {
         if (verdict.strip_attachments.empty()) {
           BULWARK_RETURN_IF_ERROR(client_.DeleteMessage(message.uid));
@@ -303,7 +290,7 @@ Result<MessageAction> MailboxSession::Process(const std::string& folder,
             body, verdict.strip_attachments, "removed by the mailbox's security policy");
         if (!cleaned.ok()) {
           // Never leave a message believed cleaned: hold it in the quarantine folder instead.
-          return Quarantine(folder, message.uid, body, event_seq);
+          return Quarantine(folder, message.uid, identity, event_seq);
         }
         verdict.cleaned_message = std::move(cleaned).value();
         BULWARK_ASSIGN_OR_RETURN(MessageAction replaced,
@@ -339,7 +326,7 @@ Result<MessageAction> MailboxSession::Replace(const std::string& folder,
 }
 
 Result<MessageAction> MailboxSession::Quarantine(const std::string& folder, std::uint32_t uid,
-                                                 std::string_view message,
+                                                 const MessageIdentity& identity,
                                                  std::int64_t event_seq) {
   const std::string& target = connector_.quarantine_folder;
   if (!quarantine_folder_ready_) {
@@ -358,8 +345,8 @@ Result<MessageAction> MailboxSession::Quarantine(const std::string& folder, std:
     item.uidvalidity = static_cast<std::int64_t>(moved->uidvalidity);
     item.uid = moved->uid;
   }
-  item.message_id = HeaderValue(message, "message-id").substr(0, 998);
-  item.sender = AddressOf(HeaderValue(message, "from"));
+  item.message_id = identity.message_id;
+  item.sender = identity.sender;
   item.event_seq = event_seq;
   item.status = "held";
   BULWARK_RETURN_IF_ERROR(site_.store().AddMailboxQuarantineItem(item));

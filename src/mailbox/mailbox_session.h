@@ -43,6 +43,9 @@ inline constexpr std::string_view kReleasedKeyword = "$Bulwark-Released";
 Result<std::unique_ptr<imap::ImapClient>> OpenMailbox(service::Site& site,
                                                       const storage::MailboxConnector& connector);
 
+// The sender and Message-ID of a message (mailbox_session.cc).
+struct MessageIdentity;
+
 // What happened to one message.
 enum class MessageAction {
   kUntouched,     // clean, or a detection whose action leaves the message (log, notify)
@@ -86,7 +89,7 @@ class MailboxSession {
 
  private:
   Result<MessageAction> Quarantine(const std::string& folder, std::uint32_t uid,
-                                   std::string_view message, std::int64_t event_seq);
+                                   const MessageIdentity& identity, std::int64_t event_seq);
   Result<MessageAction> Replace(const std::string& folder, const imap::FetchedMessage& original,
                                 const std::string& replacement, bool add_tag_keyword);
   Status RecordOversize(const imap::FetchedMessage& message);

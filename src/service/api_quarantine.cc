@@ -1,9 +1,6 @@
 // Quarantine: list, show, release, delete, and time-limited download links. Every access
 // to quarantined content is an audit record.
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
+#include "crypto/sha256.h"
 #include "security/credentials.h"
 #include "service/api_routes.h"
 #include "service/api_support.h"
@@ -18,17 +15,7 @@ std::string LinkSignature(Site& site, const Principal& p, const std::string& ite
                           std::int64_t expires) {
   std::string message = p.tenant_id + "\n" + p.id + "\n" + item_id + "\n" +
                         std::to_string(expires);
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_size = 0;
-  HMAC(EVP_sha256(), site.link_key().data(), static_cast<int>(site.link_key().size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &mac_size);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < mac_size; ++i) {
-    hex += kHex[mac[i] >> 4];
-    hex += kHex[mac[i] & 15];
-  }
-  return hex;
+  return crypto::HmacSha256Hex(site.link_key(), message);
 }
 
 http::Response ListQuarantine(Site& site, const http::Request& request, const http::PathParams&) {

@@ -1,6 +1,7 @@
 #include "service/quarantine_vault.h"
 
 #include "bulwark/common/text.h"
+#include "crypto/sha256.h"
 
 #include "security/credentials.h"
 
@@ -90,14 +91,7 @@ Result<std::string> QuarantineVault::SealCredential(const std::string& tenant_id
   BULWARK_ASSIGN_OR_RETURN(std::string sealed,
                            security::Seal(key, secret, "bulwark-credential:" + tenant_id + ":" +
                                                            std::string(context)));
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(sealed.size() * 2);
-  for (unsigned char c : sealed) {
-    hex += kHex[c >> 4];
-    hex += kHex[c & 15];
-  }
-  return hex;
+  return crypto::ToHex(sealed);
 }
 
 Result<std::string> QuarantineVault::OpenCredential(const std::string& tenant_id,

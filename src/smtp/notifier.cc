@@ -1,7 +1,5 @@
 #include "smtp/notifier.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -10,6 +8,7 @@
 
 #include "bulwark/common/text.h"
 #include "smtp/smtp_client.h"
+#include "storage/store.h"
 
 namespace bulwark::smtp {
 namespace {
@@ -24,18 +23,6 @@ std::string RfcDate(std::int64_t now) {
   char buffer[64];
   std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S +0000", &tm);
   return buffer;
-}
-
-std::string RandomToken() {
-  unsigned char bytes[12];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) return std::to_string(std::time(nullptr));
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
 }
 
 // Addresses and names come from mail: keep them on one line and printable.
@@ -66,7 +53,7 @@ std::string ComposeNotice(const NoticeFacts& facts, const std::string& to,
   m += "To: <" + OneLine(to) + ">\r\n";
   m += "Subject: " + subject + "\r\n";
   m += "Date: " + RfcDate(now) + "\r\n";
-  m += "Message-ID: <notice-" + RandomToken() + "@" + hostname + ">\r\n";
+  m += "Message-ID: <" + storage::NewId("notice-") + "@" + hostname + ">\r\n";
   m += "Auto-Submitted: auto-generated\r\n";
   m += "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n";
   m += "Content-Transfer-Encoding: 8bit\r\n\r\n";
