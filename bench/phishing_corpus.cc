@@ -1,33 +1,34 @@
-// Measures the phishing score on message corpora: every file under each directory given is
-// scored as the "phishing" detector scores a message (no DNS, nothing fetched); prints,
-// per directory, how many messages reach the threshold, and with
-// --reasons how often each signal contributed. bench/phishing_measure.sh runs it on
-// ../shared/corpus (phishing-dev against ham) for docs/BENCHMARKS.md.
-//   phishing_corpus [--threshold X] [--reasons] [--list] DIR...
+// Measures the phishing score on message corpora as the product computes it: every file
+// under each directory given is scanned by an engine with the standard extensions (built-in
+// rules only, no DNS, nothing fetched; URL findings, active content and file names count,
+// as they do in `bulwark scan`), then scored from those findings at several thresholds.
+// Prints, per directory, how many messages reach each threshold and how many the scan
+// calls anything but clean; with --reasons how often each signal contributed to a
+// message's score; with --list every message's score and reasons.
+// bench/phishing_measure.sh runs it on ../shared/corpus for docs/BENCHMARKS.md.
+//   phishing_corpus [--reasons] [--list] DIR...
 #include <algorithm>
+#include <array>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "bulwark/content/blob.h"
+#include "bulwark/engine/engine.h"
 #include "detectors/phishing/phishing_score.h"
+#include "extensions/standard_extensions.h"
 
 namespace fs = std::filesystem;
 using namespace bulwark;
 
 int main(int argc, char** argv) {
-  double threshold = phishing::ScoreOptions{}.threshold;
   bool show_reasons = false, list = false;
   std::vector<std::string> dirs;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--threshold" && i + 1 < argc) {
-      threshold = std::atof(argv[++i]);
-    } else if (arg == "--reasons") {
+    if (arg == "--reasons") {
       show_reasons = true;
     } else if (arg == "--list") {
       list = true;
@@ -35,7 +36,18 @@ int main(int argc, char** argv) {
       dirs.push_back(arg);
     }
   }
-  phishing::PhishingScorer scorer({threshold});
+  engine::EngineOptions options;
+  options.cache_entries = 0;
+  options.signatures.system_clamav_directory.clear();
+  engine::Registry registry;
+  extensions::RegisterStandardExtensions(registry);
+  auto engine = engine::Engine::Create(std::move(options), std::move(registry));
+  if (!engine.ok()) {
+    std::fprintf(stderr, "phishing_corpus: %s\n", engine.status().message().c_str());
+    return 1;
+  }
+  static constexpr std::array<double, 4> kThresholds = {2.5, 3, 3.5, 4};
+  const phishing::PhishingScorer scorer;  // default threshold; the others compare the score
 
   for (const auto& dir : dirs) {
     std::vector<fs::path> files;
@@ -43,28 +55,43 @@ int main(int argc, char** argv) {
       if (entry.is_regular_file()) files.push_back(entry.path());
     }
     std::sort(files.begin(), files.end());
-    std::size_t flagged = 0;
+    std::array<std::size_t, kThresholds.size()> flagged{};
+    std::size_t not_clean = 0;
     std::map<std::string, std::size_t> reasons;
     for (const auto& path : files) {
-      std::ifstream in(path, std::ios::binary);
-      std::stringstream buffer;
-      buffer << in.rdbuf();
-      std::string bytes = buffer.str();
-      phishing::Assessment assessment = scorer.Score(bytes, {}, {});
-      if (assessment.phishing()) ++flagged;
+      auto blob = content::Blob::ReadFile(path.string(), 64 << 20);
+      if (!blob.ok()) continue;
+      const std::string bytes(blob.value().view());
+      content::Object object;
+      object.info.name = path.filename().string();
+      object.data = std::move(blob).value();
+      engine::ScanReport report = (*engine)->Scan(std::move(object));
+      if (report.verdict.kind != policy::VerdictKind::kClean) ++not_clean;
+      std::erase_if(report.findings,
+                    [](const engine::Finding& f) { return f.detector == "phishing"; });
+      phishing::Assessment assessment = scorer.Score(bytes, report.findings, report.urls);
+      for (std::size_t t = 0; t < kThresholds.size(); ++t) {
+        if (assessment.score >= kThresholds[t]) ++flagged[t];
+      }
       for (const auto& r : assessment.reasons) ++reasons[r.signal];
       if (list) {
         std::printf("%s\t%.1f\t%s\n", path.filename().c_str(), assessment.score,
                     phishing::ToFinding(assessment).detail.c_str());
       }
     }
-    std::printf("%-60s %5zu messages, %5zu flagged (%.1f %%) at threshold %g\n", dir.c_str(),
-                files.size(), flagged, files.empty() ? 0.0 : 100.0 * flagged / files.size(),
-                threshold);
+    const double n = files.empty() ? 1.0 : static_cast<double>(files.size());
+    std::printf("%s: %zu messages; not clean %zu (%.1f %%); Phishing.Score at", dir.c_str(),
+                files.size(), not_clean, 100.0 * not_clean / n);
+    for (std::size_t t = 0; t < kThresholds.size(); ++t) {
+      std::printf(" %g: %zu (%.1f %%)%s", kThresholds[t], flagged[t], 100.0 * flagged[t] / n,
+                  t + 1 < kThresholds.size() ? "," : "\n");
+    }
     if (show_reasons) {
-      for (const auto& [signal, count] : reasons) {
-        std::printf("    %-32s %5zu (%.1f %%)\n", signal.c_str(), count,
-                    100.0 * count / files.size());
+      std::vector<std::pair<std::string, std::size_t>> sorted(reasons.begin(), reasons.end());
+      std::sort(sorted.begin(), sorted.end(),
+                [](const auto& a, const auto& b) { return a.second > b.second; });
+      for (const auto& [signal, count] : sorted) {
+        std::printf("    %-32s %5zu (%.1f %%)\n", signal.c_str(), count, 100.0 * count / n);
       }
     }
   }

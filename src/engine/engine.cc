@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <mutex>
+#include <string_view>
 #include <system_error>
 
 #include "crypto/sha256.h"
@@ -88,6 +89,7 @@ class Engine::Impl {
       : options_(std::move(options)),
         factories_(registry.detector_factories()),
         unpackers_(registry.TakeUnpackers()),
+        assessors_(registry.TakeAssessors()),
         identifier_(std::move(identifier)),
         cache_(options_.cache_entries) {
     options_.signatures.limits = options_.limits;
@@ -113,6 +115,11 @@ class Engine::Impl {
   }
 
   ScanReport Scan(content::Object object) const;
+  void Reassess(std::string_view bytes, ScanReport& report) const;
+
+  // Adds the assessors' findings about the outermost object to `result`.
+  void RunAssessors(const content::ObjectInfo& root, std::string_view bytes,
+                    std::span<const std::string> urls, NodeResult& result) const;
 
   const EngineOptions& options() const { return options_; }
   VerdictCache& cache() const { return cache_; }
@@ -123,6 +130,7 @@ class Engine::Impl {
   EngineOptions options_;  // constant after construction
   std::vector<DetectorFactory> factories_;
   std::vector<UnpackerPtr> unpackers_;
+  std::vector<AssessorPtr> assessors_;
   std::unique_ptr<identify::TypeIdentifier> identifier_;
   mutable VerdictCache cache_;
 
@@ -156,6 +164,10 @@ class Engine::Impl::Walk {
     const std::uint64_t urls_before = ctx_.urls_noted();
     RunDetectors(object, sink, result);
     RunUnpacker(object, sink, result);
+    // The scan-wide judgements, before caching so that a cache hit carries them too: they
+    // depend only on the object, its findings and its URLs.
+    if (object.info.depth == 0)
+      engine_.RunAssessors(object.info, object.bytes(), ctx_.urls(), result);
     // An object that held URLs (itself or anything inside it) is not cached: the cache
     // keeps hashes and finding names only, and a cache hit would leave ScanReport::urls
     // without its URLs. Keeping the URLs in the cache is not an option: a URL can carry a
@@ -175,9 +187,9 @@ class Engine::Impl::Walk {
       Status status = detector->Inspect(object, ctx_, sink);
       if (status.ok()) continue;
       auto reason = status.code() == StatusCode::kDeadlineExceeded ? UnscannableReason::kTimeLimit
-                                                                  : UnscannableReason::kScanError;
-      AddFinding(result, Finding::Unscannable(std::string(detector->Name()), reason,
-                                              status.message()));
+                                                                   : UnscannableReason::kScanError;
+      AddFinding(result,
+                 Finding::Unscannable(std::string(detector->Name()), reason, status.message()));
     }
   }
 
@@ -200,15 +212,16 @@ class Engine::Impl::Walk::Children : public ChildSink {
     ++index_;
     if (name.empty()) name = "part-" + std::to_string(index_);
     if (ctx.Expired()) {
-      return Stop(UnscannableReason::kTimeLimit, "scan time limit reached; members from #" +
-                                                     std::to_string(index_) + " on not scanned",
-                  DeadlineExceededError("scan time limit"));
+      return Stop(
+          UnscannableReason::kTimeLimit,
+          "scan time limit reached; members from #" + std::to_string(index_) + " on not scanned",
+          DeadlineExceededError("scan time limit"));
     }
     if (data.size() > limits.max_object_bytes) {
-      Finding finding = Finding::Unscannable(
-          "engine", UnscannableReason::kObjectSizeLimit,
-          "member is " + std::to_string(data.size()) + " bytes, over the limit of " +
-              std::to_string(limits.max_object_bytes));
+      Finding finding = Finding::Unscannable("engine", UnscannableReason::kObjectSizeLimit,
+                                             "member is " + std::to_string(data.size()) +
+                                                 " bytes, over the limit of " +
+                                                 std::to_string(limits.max_object_bytes));
       finding.path = content::ObjectPath({name});
       AddFinding(result_, std::move(finding));
       return OkStatus();
@@ -265,11 +278,10 @@ void Engine::Impl::Walk::RunUnpacker(const content::Object& object, FindingSink&
   for (const auto& unpacker : engine_.unpackers_) {
     if (!unpacker->Accepts(object.info)) continue;
     if (object.info.depth >= ctx_.limits().max_depth) {
-      AddFinding(result, Finding::Unscannable(std::string(unpacker->Name()),
-                                              UnscannableReason::kDepthLimit,
-                                              "container nesting limit of " +
-                                                  std::to_string(ctx_.limits().max_depth) +
-                                                  " reached"));
+      AddFinding(result,
+                 Finding::Unscannable(std::string(unpacker->Name()), UnscannableReason::kDepthLimit,
+                                      "container nesting limit of " +
+                                          std::to_string(ctx_.limits().max_depth) + " reached"));
       return;
     }
     Children children(*this, object, result);
@@ -280,6 +292,39 @@ void Engine::Impl::Walk::RunUnpacker(const content::Object& object, FindingSink&
     }
     return;  // the first unpacker that accepts an object owns it
   }
+}
+
+void Engine::Impl::RunAssessors(const content::ObjectInfo& root, std::string_view bytes,
+                                std::span<const std::string> urls, NodeResult& result) const {
+  const std::size_t walked = result.findings.size();
+  for (const auto& assessor : assessors_) {
+    if (!assessor->Accepts(root)) continue;
+    // Each assessor sees the detectors' findings, not another assessor's.
+    FindingList made;
+    Status status = assessor->Assess(
+        root, bytes, std::span<const Finding>(result.findings.data(), walked), urls, made);
+    for (Finding& finding : made.findings()) AddFinding(result, std::move(finding));
+    if (!status.ok()) {
+      AddFinding(result, Finding::Unscannable(std::string(assessor->Name()),
+                                              UnscannableReason::kScanError, status.message()));
+    }
+  }
+}
+
+void Engine::Impl::Reassess(std::string_view bytes, ScanReport& report) const {
+  auto made_by_assessor = [this](const Finding& finding) {
+    return std::any_of(assessors_.begin(), assessors_.end(), [&](const AssessorPtr& assessor) {
+      return finding.detector == assessor->Name();
+    });
+  };
+  NodeResult result;
+  for (Finding& finding : report.findings) {
+    if (!made_by_assessor(finding)) result.findings.push_back(std::move(finding));
+  }
+  content::ObjectInfo root{report.name, report.type, bytes.size(), 0};
+  RunAssessors(root, bytes, report.urls, result);
+  report.findings = std::move(result.findings);
+  report.verdict = policy::DecideVerdict(report.findings);
 }
 
 ScanReport Engine::Impl::Scan(content::Object object) const {
@@ -307,14 +352,15 @@ ScanReport Engine::Impl::Scan(content::Object object) const {
   report.urls = ctx.TakeUrls();
   report.objects_scanned = ctx.objects();
   report.bytes_scanned = ctx.bytes();
-  report.duration = std::chrono::duration_cast<std::chrono::microseconds>(
-      ScanContext::Clock::now() - start);
+  report.duration =
+      std::chrono::duration_cast<std::chrono::microseconds>(ScanContext::Clock::now() - start);
   return report;
 }
 
 Result<std::unique_ptr<Engine>> Engine::Create(EngineOptions options, Registry registry) {
   BULWARK_ASSIGN_OR_RETURN(auto identifier, identify::TypeIdentifier::Create());
-  auto impl = std::make_unique<Impl>(std::move(options), std::move(registry), std::move(identifier));
+  auto impl =
+      std::make_unique<Impl>(std::move(options), std::move(registry), std::move(identifier));
   BULWARK_RETURN_IF_ERROR(impl->Reload());
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
@@ -323,6 +369,9 @@ Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
 ScanReport Engine::Scan(content::Object object) const { return impl_->Scan(std::move(object)); }
+void Engine::Reassess(std::string_view bytes, ScanReport& report) const {
+  impl_->Reassess(bytes, report);
+}
 Status Engine::Reload() { return impl_->Reload(); }
 std::string Engine::signature_version() const { return impl_->CurrentSet()->version; }
 const Limits& Engine::limits() const { return impl_->options().limits; }

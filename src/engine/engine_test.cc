@@ -56,7 +56,8 @@ class BadDetector : public Detector {
   explicit BadDetector(std::atomic<int>& inspections) : inspections_(inspections) {}
   std::string_view Name() const override { return "bad"; }
   bool Accepts(const content::ObjectInfo&) const override { return true; }
-  Status Inspect(const content::Object& object, ScanContext&, FindingSink& findings) const override {
+  Status Inspect(const content::Object& object, ScanContext&,
+                 FindingSink& findings) const override {
     ++inspections_;
     if (object.bytes().find("BAD") != std::string_view::npos &&
         object.bytes().substr(0, 4) != "BOX:") {
@@ -182,7 +183,8 @@ class ExeNameDetector : public Detector {
  public:
   std::string_view Name() const override { return "exe-name"; }
   bool Accepts(const content::ObjectInfo&) const override { return true; }
-  Status Inspect(const content::Object& object, ScanContext&, FindingSink& findings) const override {
+  Status Inspect(const content::Object& object, ScanContext&,
+                 FindingSink& findings) const override {
     const std::string& name = object.info.name;
     if (name.size() >= 4 && name.compare(name.size() - 4, 4, ".exe") == 0) {
       Finding f;
@@ -232,8 +234,8 @@ class UrlNotingDetector : public Detector {
   }
 };
 
-std::unique_ptr<Engine> MakeUrlEngine() {
-  Registry registry;
+// An engine of `registry` with the toy container, the URL-noting detector and no signatures.
+std::unique_ptr<Engine> MakeUrlEngine(Registry registry = {}) {
   registry.AddUnpacker(std::make_unique<SplitUnpacker>());
   registry.AddDetector([](const SignatureSources&) -> Result<DetectorPtr> {
     return DetectorPtr(std::make_unique<UrlNotingDetector>());
@@ -281,6 +283,110 @@ TEST(EngineUrlTest, ObjectsWithUrlsAreNotCachedSoRepeatedScansKeepTheirUrls) {
   ScanReport plain = engine->Scan(UrlObject("no links here"));
   EXPECT_TRUE(engine->Scan(UrlObject("no links here")).cached);
   EXPECT_TRUE(plain.urls.empty());
+}
+
+// Sums what the scan found: one "Test.Tally" finding naming how many findings and URLs it
+// saw, once per scan, about the outermost object; counts its calls.
+class TallyAssessor : public Assessor {
+ public:
+  explicit TallyAssessor(std::atomic<int>& calls) : calls_(calls) {}
+  std::string_view Name() const override { return "tally"; }
+  bool Accepts(const content::ObjectInfo& root) const override { return root.name != "skip"; }
+  Status Assess(const content::ObjectInfo& root, std::string_view bytes,
+                std::span<const Finding> findings, std::span<const std::string> urls,
+                FindingSink& sink) const override {
+    ++calls_;
+    Finding f;
+    f.detector = "tally";
+    f.name = "Test.Tally";
+    f.category = findings.size() >= 2 ? Category::kSuspicious : Category::kPolicy;
+    f.detail = std::to_string(findings.size()) + " findings, " + std::to_string(urls.size()) +
+               " urls, " + std::to_string(bytes.size()) + " bytes, depth " +
+               std::to_string(root.depth);
+    sink.Add(std::move(f));
+    return OkStatus();
+  }
+
+ private:
+  std::atomic<int>& calls_;
+};
+
+std::unique_ptr<Engine> MakeAssessingEngine(std::atomic<int>& calls,
+                                            std::atomic<int>& inspections) {
+  Registry registry;
+  registry.AddDetector([&inspections](const SignatureSources&) -> Result<DetectorPtr> {
+    return DetectorPtr(std::make_unique<BadDetector>(inspections));
+  });
+  registry.AddAssessor(std::make_unique<TallyAssessor>(calls));
+  return MakeUrlEngine(std::move(registry));
+}
+
+const Finding* FindingNamed(const ScanReport& report, std::string_view name) {
+  for (const auto& f : report.findings) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+TEST(EngineAssessorTest, SeesEveryFindingAndUrlOfTheScanOnceAboutTheOutermostObject) {
+  std::atomic<int> calls{0}, inspections{0};
+  auto engine = MakeAssessingEngine(calls, inspections);
+  ScanReport report = engine->Scan(UrlObject("BOX:1:BAD url:a|BOX:2:BAD||url:b"));
+  EXPECT_EQ(calls.load(), 1);
+  const Finding* tally = FindingNamed(report, "Test.Tally");
+  ASSERT_NE(tally, nullptr);
+  EXPECT_EQ(tally->detail, "2 findings, 2 urls, 32 bytes, depth 0");
+  EXPECT_TRUE(tally->path.parts().empty());
+  EXPECT_EQ(report.findings.size(), 3u);
+}
+
+TEST(EngineAssessorTest, SkipsObjectsItDoesNotAccept) {
+  std::atomic<int> calls{0}, inspections{0};
+  auto engine = MakeAssessingEngine(calls, inspections);
+  content::Object object = UrlObject("BAD");
+  object.info.name = "skip";
+  ScanReport report = engine->Scan(std::move(object));
+  EXPECT_EQ(calls.load(), 0);
+  EXPECT_EQ(FindingNamed(report, "Test.Tally"), nullptr);
+}
+
+TEST(EngineAssessorTest, CachedResultsCarryTheAssessment) {
+  std::atomic<int> calls{0}, inspections{0};
+  auto engine = MakeAssessingEngine(calls, inspections);
+  ScanReport first = engine->Scan(UrlObject("plain BAD text"));
+  ScanReport second = engine->Scan(UrlObject("plain BAD text"));
+  EXPECT_TRUE(second.cached);
+  EXPECT_EQ(calls.load(), 1);
+  const Finding* tally = FindingNamed(second, "Test.Tally");
+  ASSERT_NE(tally, nullptr);
+  EXPECT_EQ(tally->detail, "1 findings, 0 urls, 14 bytes, depth 0");
+}
+
+TEST(EngineAssessorTest, ReassessReplacesTheAssessmentWithOneThatWeighsAddedFindings) {
+  std::atomic<int> calls{0}, inspections{0};
+  auto engine = MakeAssessingEngine(calls, inspections);
+  const std::string bytes = "BOX:1:BAD|url:x";
+  ScanReport report = engine->Scan(UrlObject(bytes));
+  EXPECT_EQ(report.verdict.kind, policy::VerdictKind::kMalicious);
+  ASSERT_NE(FindingNamed(report, "Test.Tally"), nullptr);
+  EXPECT_EQ(FindingNamed(report, "Test.Tally")->category, Category::kPolicy);
+
+  Finding tenant;  // what a caller's own check adds, e.g. impersonation
+  tenant.detector = "tenant";
+  tenant.name = "Test.Tenant";
+  tenant.category = Category::kPolicy;
+  report.findings.push_back(tenant);
+  engine->Reassess(bytes, report);
+  EXPECT_EQ(calls.load(), 2);
+  std::size_t tallies = 0;
+  for (const auto& f : report.findings) tallies += f.name == "Test.Tally";
+  EXPECT_EQ(tallies, 1u);  // replaced, not added
+  const Finding* tally = FindingNamed(report, "Test.Tally");
+  ASSERT_NE(tally, nullptr);
+  EXPECT_EQ(tally->detail, "2 findings, 1 urls, 15 bytes, depth 0");
+  EXPECT_EQ(tally->category, Category::kSuspicious);
+  EXPECT_NE(FindingNamed(report, "Test.Tenant"), nullptr);
+  EXPECT_EQ(report.verdict.kind, policy::VerdictKind::kMalicious);
 }
 
 TEST_F(EngineTest, ContextDependentResultsAreNotCached) {

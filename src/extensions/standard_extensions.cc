@@ -4,7 +4,7 @@
 #include "detectors/clamav/clamav_detector.h"
 #include "detectors/dlp/dlp_detector.h"
 #include "detectors/hashes/hash_detector.h"
-#include "detectors/phishing/phishing_detector.h"
+#include "detectors/phishing/phishing_assessor.h"
 #include "detectors/senderauth/senderauth_detector.h"
 #include "detectors/urls/urls_detector.h"
 #include "detectors/yara/yara_detector.h"
@@ -20,6 +20,7 @@ namespace {
 void RegisterSenderAuth(engine::Registry& registry, const ExtensionOptions& options) {
   detectors::SenderAuthDetectorConfig config;
   config.options.trusted_authserv_ids = options.sender_auth_trusted_authserv_ids;
+  config.options.trusted_arc_sealers = options.sender_auth_trusted_arc_sealers;
   config.resolver = options.sender_auth_resolver;
   if (config.resolver == nullptr) {
     auto resolver = senderauth::CreateStubResolver({options.sender_auth_nameserver});
@@ -51,7 +52,7 @@ void RegisterStandardExtensions(engine::Registry& registry, const ExtensionOptio
   detectors::RegisterClamavDetector(registry);
   detectors::RegisterActiveContentDetector(registry);
   detectors::RegisterUrlsDetector(registry);
-  detectors::RegisterPhishingDetector(registry);
+  detectors::RegisterPhishingAssessor(registry);
   if (options.dlp) detectors::RegisterDlpDetector(registry);
   if (options.sender_auth) RegisterSenderAuth(registry, options);
 }

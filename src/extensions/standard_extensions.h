@@ -30,6 +30,9 @@ struct ExtensionOptions {
   // authserv-ids (the organisation's receiving MTAs) whose Authentication-Results fields are
   // believed; all others are ignored.
   std::vector<std::string> sender_auth_trusted_authserv_ids;
+  // Domains whose ARC seals may override a DMARC failure (lower-case; mailing lists and
+  // forwarders the organisation's mail passes through).
+  std::vector<std::string> sender_auth_trusted_arc_sealers;
 };
 
 // Adds the standard unpackers (MIME, archives and Office packages, PDF, OLE2,

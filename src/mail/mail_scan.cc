@@ -331,6 +331,7 @@ MailVerdict MailScanner::Scan(const Envelope& envelope, const std::vector<Header
     senderauth::SenderAuthOptions auth_options;
     auth_options.authserv_id = options_.hostname;
     auth_options.trusted_authserv_ids = site_.config().sender_auth_trusted_authserv_ids;
+    auth_options.trusted_arc_sealers = site_.config().sender_auth_trusted_arc_sealers;
     senderauth::Envelope auth_envelope{envelope.client_ip, envelope.helo, envelope.mail_from,
                                        !envelope.client_ip.empty()};
     senderauth::SenderAuthResult result = senderauth::Authenticate(

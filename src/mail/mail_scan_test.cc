@@ -27,11 +27,11 @@ TEST(DomainRouterTest, RoutesByRecipientDomainCaseInsensitivelyWithLongestMatch)
                        Domain("other.net", "other")});
   ASSERT_NE(router.Route("bob@example.org"), nullptr);
   EXPECT_EQ(router.Route("<Bob@EXAMPLE.ORG>")->tenant, "acme");
-  EXPECT_EQ(router.Route("eve@mx.example.org")->tenant, "acme");  // subdomains included
+  EXPECT_EQ(router.Route("eve@mx.example.org")->tenant, "acme");       // subdomains included
   EXPECT_EQ(router.Route("carl@sales.example.org")->tenant, "sales");  // longest wins
   EXPECT_EQ(router.Route("x@other.net.")->tenant, "other");            // trailing dot
-  EXPECT_EQ(router.Route("x@sub.other.net"), nullptr);  // no subdomains for this one
-  EXPECT_EQ(router.Route("x@badexample.org"), nullptr);  // not a subdomain
+  EXPECT_EQ(router.Route("x@sub.other.net"), nullptr);                 // no subdomains for this one
+  EXPECT_EQ(router.Route("x@badexample.org"), nullptr);                // not a subdomain
   EXPECT_EQ(router.Route("postmaster"), nullptr);
   EXPECT_EQ(router.Route(""), nullptr);
 }
@@ -140,7 +140,8 @@ TEST(RewriteMessageTest, CleanMessageIsByteIdenticalAfterTheAddedFields) {
   EXPECT_TRUE(out.starts_with("Received: from a by b; date\r\nX-Bulwark-Verdict: clean\r\n"));
   EXPECT_TRUE(out.ends_with(mail));
   EXPECT_EQ(out.size(), mail.size() + std::string("Received: from a by b; date\r\n"
-                                                  "X-Bulwark-Verdict: clean\r\n").size());
+                                                  "X-Bulwark-Verdict: clean\r\n")
+                                          .size());
 }
 
 TEST(RewriteMessageTest, TagsTheSubjectOnceAndAddsOneWhenMissing) {
@@ -190,8 +191,9 @@ TEST_F(MailScannerTest, CleanMailIsDeliveredWithVerdictHeaderAndNoEvent) {
   std::string mail = MakeMail("Lunch", "See you at noon.", {});
   Envelope envelope = Mail();
   std::vector<HeaderField> trace = {scanner.ReceivedField(envelope)};
-  EXPECT_TRUE(trace[0].value.starts_with("from mail.example.com (unknown [192.0.2.10]) by mx.test "
-                                         "(Bulwark) with ESMTP id Q1 for <bob@example.org>; "))
+  EXPECT_TRUE(
+      trace[0].value.starts_with("from mail.example.com (unknown [192.0.2.10]) by mx.test "
+                                 "(Bulwark) with ESMTP id Q1 for <bob@example.org>; "))
       << trace[0].value;
   MailVerdict verdict = scanner.Scan(envelope, trace, mail, acme_);
   EXPECT_EQ(verdict.disposition, Disposition::kDeliver);
@@ -259,8 +261,9 @@ TEST_F(MailScannerTest, ImpersonationOfTheTenantsPeopleIsTaggedUnderTheDefaultRu
   MailVerdict second = scanner.Scan(Mail(), {}, lookalike, acme_);
   bool lookalike_found = false;
   for (const auto& f : second.outcome.report.findings) {
-    lookalike_found = lookalike_found || (f.name == "Impersonation.LookalikeDomain" &&
-                                          f.detail.find("imitates acme-corp.com") != std::string::npos);
+    lookalike_found =
+        lookalike_found || (f.name == "Impersonation.LookalikeDomain" &&
+                            f.detail.find("imitates acme-corp.com") != std::string::npos);
   }
   EXPECT_TRUE(lookalike_found);
   // Mail from Jane's real address is not impersonation.
@@ -268,6 +271,39 @@ TEST_F(MailScannerTest, ImpersonationOfTheTenantsPeopleIsTaggedUnderTheDefaultRu
       "From: \"Jane Doe\" <jane@acme-corp.com>\r\nTo: ap@acme-corp.com\r\n"
       "Subject: Lunch\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\n\r\nNoon?\r\n";
   EXPECT_FALSE(scanner.Scan(Mail(), {}, real, acme_).outcome.detection());
+}
+
+TEST_F(MailScannerTest, ImpersonationCountsTowardsThePhishingScore) {
+  const std::string rules =
+      R"("rules": [{"name": "bec", "protection": "impersonation", "action": "tag"},
+                  {"name": "phish", "protection": "phishing", "action": "quarantine"}])";
+  SetPolicy("{" + rules + R"(, "impersonation": {"people": [{"name": "Jane Doe",
+              "addresses": ["jane@acme-corp.com"]}], "domains": ["acme-corp.com"]}})");
+  MailScanner scanner(harness_->site(), {"mx.test", "[SUSPICIOUS]", "smtp"});
+  auto phishing_detail = [](const MailVerdict& verdict) -> std::string {
+    for (const auto& f : verdict.outcome.report.findings) {
+      if (f.name == "Phishing.Score") return f.detail;
+    }
+    return "";
+  };
+  // From a free mailbox under the CEO's name: impersonation (+2) and a free mailbox (+1)
+  // make it phishing, which the policy quarantines.
+  const std::string bec =
+      "From: \"Jane Doe\" <jane.doe.ceo@gmail.com>\r\nTo: ap@acme-corp.com\r\n"
+      "Subject: Quick favour\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\n"
+      "Message-ID: <1@gmail.com>\r\n\r\nCan you handle something for me?\r\n";
+  MailVerdict verdict = scanner.Scan(Mail(), {}, bec, acme_);
+  const std::string detail = phishing_detail(verdict);
+  EXPECT_NE(detail.find("impersonation +2 (Impersonation.DisplayName)"), std::string::npos)
+      << detail;
+  EXPECT_NE(detail.find("freemail_sender"), std::string::npos) << detail;
+  EXPECT_EQ(verdict.disposition, Disposition::kQuarantine);
+  // The same message for a tenant without protected people is no impersonation, and a free
+  // mailbox alone is not phishing.
+  SetPolicy("{" + rules + "}");
+  MailVerdict plain = scanner.Scan(Mail(), {}, bec, acme_);
+  EXPECT_EQ(phishing_detail(plain), "");
+  EXPECT_FALSE(plain.outcome.detection());
 }
 
 TEST_F(MailScannerTest, AFirstSeenExternalSenderAddsToTheImpersonationScore) {
@@ -290,8 +326,9 @@ TEST_F(MailScannerTest, AFirstSeenExternalSenderAddsToTheImpersonationScore) {
   // The tenant's history has just begun: "never seen" means nothing yet.
   EXPECT_EQ(detail_of("ceo@mailbox-service.com").find("first_seen_sender"), std::string::npos);
   // Two weeks of history later, a sender never seen before is supporting evidence …
-  ASSERT_TRUE(harness_->TamperDatabase("UPDATE sender_history SET first_seen = first_seen - "
-                                       "15 * 86400 WHERE sender_hash = ''")
+  ASSERT_TRUE(harness_
+                  ->TamperDatabase("UPDATE sender_history SET first_seen = first_seen - "
+                                   "15 * 86400 WHERE sender_hash = ''")
                   .ok());
   std::string first = detail_of("new.person@mailbox-service.com");
   EXPECT_NE(first.find("first_seen_sender +1 (the sender has not written to the tenant before)"),

@@ -44,8 +44,8 @@ class Section {
     std::set<std::string_view> allowed(known);
     for (const auto& [key, node] : table_) {
       if (!allowed.contains(key.str())) {
-        return InvalidArgumentError("configuration: unknown key " + Qualified(key.str()) +
-                                    " (" + Where(node) + ")");
+        return InvalidArgumentError("configuration: unknown key " + Qualified(key.str()) + " (" +
+                                    Where(node) + ")");
       }
     }
     return OkStatus();
@@ -99,7 +99,8 @@ class Section {
     const toml::node* node = table_.get(key);
     if (node == nullptr) return OkStatus();
     const toml::array* array = node->as_array();
-    if (array == nullptr) return TypeError(key, *node, "an array of tables ([[" + Qualified(key) + "]])");
+    if (array == nullptr)
+      return TypeError(key, *node, "an array of tables ([[" + Qualified(key) + "]])");
     std::size_t index = 0;
     for (const auto& element : *array) {
       const toml::table* table = element.as_table();
@@ -161,7 +162,8 @@ Status WithSection(const toml::table& root, std::string_view name, Read read) {
 Status ReadSections(const toml::table& root, ServiceConfig& c) {
   BULWARK_RETURN_IF_ERROR(Section(root, "").CheckKeys(
       {"data_dir", "site", "database", "api", "tls", "keys", "quarantine", "sandbox", "engine",
-       "access", "log", "syslog", "clamd", "icap", "sender_auth", "mail", "smtp", "milter", "mailbox"}));
+       "access", "log", "syslog", "clamd", "icap", "sender_auth", "mail", "smtp", "milter",
+       "mailbox"}));
   BULWARK_RETURN_IF_ERROR(WithSection(root, "site", [&](const Section& s) {
     BULWARK_RETURN_IF_ERROR(s.CheckKeys({"id", "name", "region"}));
     BULWARK_RETURN_IF_ERROR(s.String("id", c.site.id));
@@ -184,8 +186,7 @@ Status ReadSections(const toml::table& root, ServiceConfig& c) {
     BULWARK_RETURN_IF_ERROR(s.String("certificate", cert));
     BULWARK_RETURN_IF_ERROR(s.String("private_key", key));
     if (cert.empty() != key.empty()) {
-      return InvalidArgumentError(
-          "configuration: tls.certificate and tls.private_key go together");
+      return InvalidArgumentError("configuration: tls.certificate and tls.private_key go together");
     }
     if (!cert.empty()) {
       c.certificate_file = cert;
@@ -199,9 +200,9 @@ Status ReadSections(const toml::table& root, ServiceConfig& c) {
     return s.String("kek_file", c.kek_file);
   }));
   BULWARK_RETURN_IF_ERROR(WithSection(root, "quarantine", [&](const Section& s) {
-    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"dir", "retention_days", "s3_endpoint", "s3_bucket",
-                                         "s3_region", "s3_access_key", "s3_secret_key",
-                                         "s3_ca_file"}));
+    BULWARK_RETURN_IF_ERROR(
+        s.CheckKeys({"dir", "retention_days", "s3_endpoint", "s3_bucket", "s3_region",
+                     "s3_access_key", "s3_secret_key", "s3_ca_file"}));
     BULWARK_RETURN_IF_ERROR(s.String("dir", c.quarantine_dir));
     BULWARK_RETURN_IF_ERROR(s.String("s3_endpoint", c.quarantine_s3_endpoint));
     BULWARK_RETURN_IF_ERROR(s.String("s3_bucket", c.quarantine_s3_bucket));
@@ -227,10 +228,10 @@ Status ReadSections(const toml::table& root, ServiceConfig& c) {
     return s.Integer("threads", c.scan_threads, 0, 1024);
   }));
   BULWARK_RETURN_IF_ERROR(WithSection(root, "access", [&](const Section& s) {
-    BULWARK_RETURN_IF_ERROR(s.CheckKeys(
-        {"session_lifetime_seconds", "login_failures_before_lockout", "lockout_seconds",
-         "token_rate_per_second", "token_burst", "tenant_rate_per_second", "tenant_burst",
-         "require_mfa"}));
+    BULWARK_RETURN_IF_ERROR(
+        s.CheckKeys({"session_lifetime_seconds", "login_failures_before_lockout", "lockout_seconds",
+                     "token_rate_per_second", "token_burst", "tenant_rate_per_second",
+                     "tenant_burst", "require_mfa"}));
     std::int64_t session = c.session_lifetime.count(), lockout = c.lockout.count();
     BULWARK_RETURN_IF_ERROR(s.Integer("session_lifetime_seconds", session, 60, 30 * 86400));
     BULWARK_RETURN_IF_ERROR(
@@ -253,9 +254,12 @@ Status ReadSections(const toml::table& root, ServiceConfig& c) {
     return s.String("server_name", c.syslog_server_name);
   }));
   BULWARK_RETURN_IF_ERROR(WithSection(root, "sender_auth", [&](const Section& s) {
-    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"enabled", "nameserver", "trusted_authserv_ids"}));
+    BULWARK_RETURN_IF_ERROR(
+        s.CheckKeys({"enabled", "nameserver", "trusted_authserv_ids", "trusted_arc_sealers"}));
     BULWARK_RETURN_IF_ERROR(s.Boolean("enabled", c.sender_auth));
     BULWARK_RETURN_IF_ERROR(s.String("nameserver", c.sender_auth_nameserver));
+    BULWARK_RETURN_IF_ERROR(s.Strings("trusted_arc_sealers", c.sender_auth_trusted_arc_sealers));
+    for (std::string& sealer : c.sender_auth_trusted_arc_sealers) sealer = AsciiLower(sealer);
     return s.Strings("trusted_authserv_ids", c.sender_auth_trusted_authserv_ids);
   }));
   BULWARK_RETURN_IF_ERROR(WithSection(root, "clamd", [&](const Section& s) {
@@ -348,9 +352,8 @@ Status ReadSections(const toml::table& root, ServiceConfig& c) {
   }));
   BULWARK_RETURN_IF_ERROR(WithSection(root, "milter", [&](const Section& s) {
     MilterConfig& m = c.milter;
-    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"enabled", "address", "port", "tenant",
-                                         "max_connections", "max_message_bytes",
-                                         "timeout_seconds"}));
+    BULWARK_RETURN_IF_ERROR(s.CheckKeys({"enabled", "address", "port", "tenant", "max_connections",
+                                         "max_message_bytes", "timeout_seconds"}));
     BULWARK_RETURN_IF_ERROR(s.Boolean("enabled", m.enabled));
     BULWARK_RETURN_IF_ERROR(s.String("address", m.listener.address));
     BULWARK_RETURN_IF_ERROR(s.Integer("port", m.listener.port, 0, 65535));
@@ -382,7 +385,8 @@ Status ReadSections(const toml::table& root, ServiceConfig& c) {
         s.Integer("trust_signed_verdicts_seconds", trust, 0, std::int64_t{90} * 86400));
     m.trust_signed_verdicts = std::chrono::seconds(trust);
     if (m.idle_interval > std::chrono::seconds(29 * 60)) {
-      return InvalidArgumentError("[mailbox] idle_interval_seconds must be at most 1740 (RFC 2177)");
+      return InvalidArgumentError(
+          "[mailbox] idle_interval_seconds must be at most 1740 (RFC 2177)");
     }
     return OkStatus();
   }));
@@ -440,11 +444,12 @@ Status ValidateConfig(const ServiceConfig& c) {
   }
   for (const MailDomainConfig& d : c.mail.domains) {
     if (d.domain.empty() || d.domain.find_first_of(" @/:") != std::string::npos) {
-      return InvalidArgumentError("configuration: mail.domains needs a domain name (\"" +
-                                  d.domain + "\")");
+      return InvalidArgumentError("configuration: mail.domains needs a domain name (\"" + d.domain +
+                                  "\")");
     }
     if (d.tenant.empty()) {
-      return InvalidArgumentError("configuration: mail.domains \"" + d.domain + "\" needs a tenant");
+      return InvalidArgumentError("configuration: mail.domains \"" + d.domain +
+                                  "\" needs a tenant");
     }
     if (d.next_hop_tls != "opportunistic" && d.next_hop_tls != "required" &&
         d.next_hop_tls != "none") {
@@ -454,8 +459,8 @@ Status ValidateConfig(const ServiceConfig& c) {
   }
   for (const std::string& dir : c.clamd.scan_directories) {
     if (dir.empty() || dir[0] != '/') {
-      return InvalidArgumentError("configuration: clamd.scan_directories must be absolute paths (\"" +
-                                  dir + "\")");
+      return InvalidArgumentError(
+          "configuration: clamd.scan_directories must be absolute paths (\"" + dir + "\")");
     }
   }
   return OkStatus();
@@ -465,9 +470,8 @@ Result<ServiceConfig> LoadConfig(const std::string& path) {
   toml::parse_result parsed = toml::parse_file(path);
   if (!parsed) {
     const toml::parse_error& error = parsed.error();
-    return InvalidArgumentError("configuration " + path + ": " +
-                                std::string(error.description()) + " (line " +
-                                std::to_string(error.source().begin.line) + ")");
+    return InvalidArgumentError("configuration " + path + ": " + std::string(error.description()) +
+                                " (line " + std::to_string(error.source().begin.line) + ")");
   }
   const toml::table& root = parsed.table();
   std::string data_dir = DefaultDataDir();

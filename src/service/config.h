@@ -193,6 +193,7 @@ struct ServiceConfig {
   bool sender_auth = false;
   std::string sender_auth_nameserver;  // "192.0.2.53[:port]"; "" = /etc/resolv.conf
   std::vector<std::string> sender_auth_trusted_authserv_ids;
+  std::vector<std::string> sender_auth_trusted_arc_sealers;  // lower-case domains
   // Front-ends.
   ClamdConfig clamd;
   IcapConfig icap;

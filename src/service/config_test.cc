@@ -74,6 +74,7 @@ allow_shutdown = true
 enabled = true
 nameserver = "127.0.0.1:5353"
 trusted_authserv_ids = ["mx.example.org"]
+trusted_arc_sealers = ["Lists.Example.ORG"]
 [icap]
 address = "0.0.0.0"
 port = 11344
@@ -99,6 +100,7 @@ block_oversize = true
   EXPECT_TRUE(config->sender_auth);
   EXPECT_EQ(config->sender_auth_nameserver, "127.0.0.1:5353");
   EXPECT_EQ(config->sender_auth_trusted_authserv_ids, std::vector<std::string>{"mx.example.org"});
+  EXPECT_EQ(config->sender_auth_trusted_arc_sealers, std::vector<std::string>{"lists.example.org"});
   EXPECT_EQ(config->icap.listener.port, 11344);
   EXPECT_EQ(config->icap.tenants, (std::vector<std::string>{"acme", "globex"}));
   EXPECT_EQ(config->icap.preview_bytes, 1024u);

@@ -15,10 +15,14 @@ namespace {
 std::string ThreatType(const std::vector<engine::Finding>& findings) {
   auto rank = [](engine::Category c) {
     switch (c) {
-      case engine::Category::kMalware: return 3;
-      case engine::Category::kSuspicious: return 2;
-      case engine::Category::kPolicy: return 1;
-      case engine::Category::kUnscannable: return 0;
+      case engine::Category::kMalware:
+        return 3;
+      case engine::Category::kSuspicious:
+        return 2;
+      case engine::Category::kPolicy:
+        return 1;
+      case engine::Category::kUnscannable:
+        return 0;
     }
     return 0;
   };
@@ -81,8 +85,11 @@ ListVerdict CheckLists(const std::vector<storage::ListEntry>& entries, const std
 //  - allow entries clear the URL heuristics (detector "urls") when every link of the object
 //    is on them: a trusted newsletter's links. Unlike sender, domain and SHA-256 allow
 //    entries they do not skip the scan, so malware is still found.
-void ApplyUrlLists(const std::vector<storage::ListEntry>& entries, engine::ScanReport& report) {
-  if (report.urls.empty()) return;
+// Returns whether the findings changed.
+bool ApplyUrlLists(const std::vector<storage::ListEntry>& entries, engine::ScanReport& report) {
+  if (report.urls.empty()) return false;
+  const std::size_t before = report.findings.size();
+  bool removed = false;
   auto listed = [&](const std::string& url, std::string_view disposition) {
     return std::any_of(entries.begin(), entries.end(), [&](const storage::ListEntry& e) {
       return e.kind == "url" && e.disposition == disposition && urls::UrlMatches(e.value, url);
@@ -105,9 +112,10 @@ void ApplyUrlLists(const std::vector<storage::ListEntry>& entries, engine::ScanR
   bool all_allowed = std::all_of(report.urls.begin(), report.urls.end(),
                                  [&](const std::string& url) { return listed(url, "allow"); });
   if (all_allowed) {
-    std::erase_if(report.findings,
-                  [](const engine::Finding& f) { return f.detector == "urls"; });
+    removed = std::erase_if(report.findings,
+                            [](const engine::Finding& f) { return f.detector == "urls"; }) > 0;
   }
+  return removed || report.findings.size() != before;
 }
 
 bool IsMailService(std::string_view service) {
@@ -221,18 +229,24 @@ Result<ContentScanOutcome> ScanContent(Site& site, const ContentScanRequest& req
     report.size = request.data.size();
   } else {
     report = EngineScan(site, request.data, request.name);
+    bool tenant_findings = !listed.blocked.empty();
     for (auto& f : listed.blocked) report.findings.push_back(std::move(f));
     if (report.type.kind == content::FileKind::kEmail && IsMailService(request.subject.service)) {
       BULWARK_ASSIGN_OR_RETURN(impersonation::SenderContext sender,
                                SenderHistory(site, tenant_id, request.sender, policy));
       if (!policy.protected_identities.empty()) {
-        for (auto& f : impersonation::CheckImpersonation(request.data, policy.protected_identities,
-                                                         sender)) {
+        for (auto& f :
+             impersonation::CheckImpersonation(request.data, policy.protected_identities, sender)) {
+          tenant_findings = true;
           report.findings.push_back(std::move(f));
         }
       }
     }
-    ApplyUrlLists(entries, report);
+    if (ApplyUrlLists(entries, report)) tenant_findings = true;
+    if (tenant_findings) {
+      // The tenant's own findings (lists, impersonation) count for the phishing score too.
+      site.engine().Reassess(request.data, report);
+    }
     report.verdict = policy::DecideVerdict(report.findings);
   }
   outcome.decision = Decide(policy, report, request.subject);

@@ -121,6 +121,7 @@ Result<std::unique_ptr<engine::Engine>> CreateEngine(
   extension_options.sender_auth_nameserver = config.sender_auth_nameserver;
   extension_options.sender_auth_resolver = std::move(resolver);
   extension_options.sender_auth_trusted_authserv_ids = config.sender_auth_trusted_authserv_ids;
+  extension_options.sender_auth_trusted_arc_sealers = config.sender_auth_trusted_arc_sealers;
   extensions::RegisterStandardExtensions(registry, extension_options);
   return engine::Engine::Create(std::move(options), std::move(registry));
 }

@@ -30,7 +30,7 @@ struct ScanReport {
   content::FileType type;
   std::uint64_t size = 0;
   policy::Verdict verdict;
-  std::vector<Finding> findings;  // paths below the outermost object
+  std::vector<Finding> findings;      // paths below the outermost object
   std::uint64_t objects_scanned = 0;  // this object and everything unpacked from it
   std::uint64_t bytes_scanned = 0;
   bool cached = false;  // the outermost object's result came from the verdict cache
@@ -61,6 +61,14 @@ class Engine {
   // Never fails: anything that prevents a full scan is an kUnscannable finding.
   // Thread safety: may be called from any number of threads at once.
   ScanReport Scan(content::Object object) const;
+
+  // Runs the assessors (bulwark/engine/assessor.h) again over `report` after the caller
+  // added findings of its own to it — per-tenant checks such as impersonation or the
+  // tenant's URL lists — so that scan-wide judgements such as the phishing score weigh
+  // them too. `bytes` are the object `report` was made from. The findings the assessors
+  // made before are replaced; report.verdict is decided again.
+  // Thread safety: as Scan().
+  void Reassess(std::string_view bytes, ScanReport& report) const;
 
   // Builds a fresh detector set from the signature sources on the calling thread, then
   // swaps it in atomically. Scans in flight finish on the set they started with. On

@@ -1,5 +1,5 @@
 #pragma once
-// Registry: the detectors and unpackers an Engine is built from. Each extension adds
+// Registry: the detectors, unpackers and assessors an Engine is built from. Each extension adds
 // itself with an explicit Register(Registry&) call; src/extensions/ lists them in one
 // place. Tests build a Registry with exactly what they need.
 
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bulwark/common/result.h"
+#include "bulwark/engine/assessor.h"
 #include "bulwark/engine/detector.h"
 #include "bulwark/engine/limits.h"
 #include "bulwark/engine/unpacker.h"
@@ -37,13 +38,17 @@ class Registry {
  public:
   void AddDetector(DetectorFactory factory) { detector_factories_.push_back(std::move(factory)); }
   void AddUnpacker(UnpackerPtr unpacker) { unpackers_.push_back(std::move(unpacker)); }
+  // Assessors hold no signatures: built once, kept across reloads.
+  void AddAssessor(AssessorPtr assessor) { assessors_.push_back(std::move(assessor)); }
 
   const std::vector<DetectorFactory>& detector_factories() const { return detector_factories_; }
   std::vector<UnpackerPtr> TakeUnpackers() { return std::move(unpackers_); }
+  std::vector<AssessorPtr> TakeAssessors() { return std::move(assessors_); }
 
  private:
   std::vector<DetectorFactory> detector_factories_;
   std::vector<UnpackerPtr> unpackers_;
+  std::vector<AssessorPtr> assessors_;
 };
 
 }  // namespace bulwark::engine

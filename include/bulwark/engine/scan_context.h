@@ -48,6 +48,7 @@ class ScanContext {
   // How many times NoteUrl was called, duplicates and dropped URLs included: the engine
   // compares it before and after an object to tell whether the object held URLs.
   std::uint64_t urls_noted() const { return urls_noted_; }
+  const std::vector<std::string>& urls() const { return urls_; }
   std::vector<std::string> TakeUrls() { return std::move(urls_); }
 
  private:

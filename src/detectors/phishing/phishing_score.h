@@ -19,7 +19,7 @@
 namespace bulwark::phishing {
 
 struct Reason {
-  std::string signal;    // "brand_impersonation", "reply_to_other_domain", …
+  std::string signal;  // "brand_impersonation", "reply_to_other_domain", …
   double weight = 0;
   std::string evidence;  // e.g. "display name names PayPal; sender domain example.net"
 };

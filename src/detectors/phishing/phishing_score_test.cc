@@ -63,28 +63,117 @@ TEST(PhishingScoreTest, GenuineBrandMailAndAPlainReplyStayBelowTheThreshold) {
   EXPECT_EQ(plain.score, 0) << ToFinding(plain).detail;
 }
 
+engine::Finding Named(std::string name, engine::Category category = engine::Category::kSuspicious,
+                      std::vector<std::string> path = {}) {
+  engine::Finding f;
+  f.name = std::move(name);
+  f.category = category;
+  f.path = content::ObjectPath(std::move(path));
+  return f;
+}
+
 TEST(PhishingScoreTest, HeaderAnomaliesAndOtherDetectorsFindingsCount) {
   PhishingScorer scorer;
   std::string mail =
       "From: \"Billing\" <billing@corp>, \"Support Team\" <x@gmail.com>\r\n"
       "To: bob@example.org\r\nSubject: bob@example.org, your invoice \xF0\x9F\x93\xA6\r\n"
       "Date: Sat, 28 Nov 2026 10:00:00 +0000\r\n\r\nSee attached.\r\n";
-  engine::Finding ip;
-  ip.name = "Url.IpLiteralHost";
-  engine::Finding dmarc;
-  dmarc.name = "SenderAuth.DmarcFail";
-  std::vector<engine::Finding> findings = {ip, dmarc, ip};
-  Assessment a = scorer.Score(mail, findings, {});
+  std::vector<engine::Finding> findings = {Named("SenderAuth.DmarcFail"),
+                                           Named("SenderAuth.DmarcFail")};
+  std::vector<std::string> urls = {"http://192.0.2.7/login", "http://198.51.100.1/"};
+  Assessment a = scorer.Score(mail, findings, urls);
   EXPECT_TRUE(HasReason(a, "several_senders"));
   EXPECT_TRUE(HasReason(a, "invalid_sender_domain"));
   EXPECT_TRUE(HasReason(a, "recipient_address_in_subject"));
   EXPECT_TRUE(HasReason(a, "emoji_subject"));
-  EXPECT_TRUE(HasReason(a, "ip_address_link"));
+  EXPECT_TRUE(HasReason(a, "ip_address_url"));  // a URL of the text, not a link
+  EXPECT_FALSE(HasReason(a, "ip_address_link"));
   EXPECT_TRUE(HasReason(a, "dmarc_fail"));
-  // A finding seen twice counts once.
+  // A signal seen twice counts once.
   EXPECT_EQ(std::count_if(a.reasons.begin(), a.reasons.end(),
-                          [](const Reason& r) { return r.signal == "ip_address_link"; }),
+                          [](const Reason& r) { return r.signal == "dmarc_fail"; }),
             1);
+  EXPECT_EQ(std::count_if(a.reasons.begin(), a.reasons.end(),
+                          [](const Reason& r) { return r.signal == "ip_address_url"; }),
+            1);
+}
+
+// An unremarkable message: below the threshold on its own.
+const std::string kMildLure = Mail(
+    "From: Dana Smith <dana@example-payments.com>\r\nTo: Bob <bob@example.org>\r\n"
+    "Subject: Notes from Tuesday\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\n"
+    "Message-ID: <4471@example-payments.com>\r\n",
+    "<p>Here are my notes.</p>");
+
+TEST(PhishingScoreTest, SenderAuthenticationUrlAndImpersonationFindingsTipTheScore) {
+  PhishingScorer scorer;
+  Assessment alone = scorer.Score(kMildLure, {}, {});
+  EXPECT_FALSE(alone.phishing()) << ToFinding(alone).detail;
+
+  struct Case {
+    std::vector<engine::Finding> findings;
+    const char* signal;
+  };
+  const Case cases[] = {
+      {{Named("SenderAuth.DmarcFail"), Named("SenderAuth.SpfFail")}, "dmarc_fail"},
+      {{Named("Url.Blocklisted")}, "blocklisted_link"},
+      {{Named("BlockList.url", engine::Category::kMalware)}, "blocklisted_link"},
+      {{Named("Impersonation.DisplayName"), Named("SenderAuth.SpfFail")}, "impersonation"},
+      {{Named("Url.CredentialForm", engine::Category::kSuspicious, {"invoice.html"})},
+       "credential_form"},
+      {{Named("FileName.DoubleExtension", engine::Category::kSuspicious, {"invoice.pdf.exe"}),
+        Named("ActiveContent.HTML.Script", engine::Category::kSuspicious, {"invoice.html"})},
+       "disguised_attachment"},
+  };
+  for (const Case& c : cases) {
+    Assessment a = scorer.Score(kMildLure, c.findings, {});
+    EXPECT_TRUE(HasReason(a, c.signal)) << c.signal << ": " << ToFinding(a).detail;
+    EXPECT_TRUE(a.phishing()) << c.signal << ": " << ToFinding(a).detail;
+    EXPECT_GT(a.score, alone.score);
+  }
+}
+
+TEST(PhishingScoreTest, WhatATrustedArcSealerVouchesForDoesNotCount) {
+  PhishingScorer scorer;
+  std::vector<engine::Finding> forwarded = {Named("SenderAuth.SpfFail"),
+                                            Named("SenderAuth.DkimInvalid")};
+  Assessment plain = scorer.Score(kMildLure, forwarded, {});
+  EXPECT_TRUE(HasReason(plain, "spf_fail"));
+  EXPECT_TRUE(HasReason(plain, "dkim_invalid"));
+  EXPECT_FALSE(plain.phishing()) << ToFinding(plain).detail;  // forwarding alone is no phishing
+  forwarded.push_back(Named("SenderAuth.ArcOverride"));
+  Assessment vouched = scorer.Score(kMildLure, forwarded, {});
+  EXPECT_FALSE(HasReason(vouched, "spf_fail"));
+  EXPECT_FALSE(HasReason(vouched, "dkim_invalid"));
+  EXPECT_LT(vouched.score, plain.score);
+}
+
+TEST(PhishingScoreTest, ImpersonationAloneIsNotPhishing) {
+  PhishingScorer scorer;
+  Assessment a = scorer.Score(kMildLure, std::vector{Named("Impersonation.DisplayName")}, {});
+  EXPECT_TRUE(HasReason(a, "impersonation"));
+  EXPECT_FALSE(a.phishing()) << ToFinding(a).detail;
+}
+
+TEST(PhishingScoreTest, ScriptCountsOnlyWhereTheScanCallsItSuspicious) {
+  PhishingScorer scorer;
+  // Script in an HTML body is policy (newsletters carry it), in an attachment suspicious.
+  Assessment body = scorer.Score(
+      kMildLure,
+      std::vector{Named("ActiveContent.HTML.Script", engine::Category::kPolicy, {"part-1"})}, {});
+  EXPECT_FALSE(HasReason(body, "scripted_attachment"));
+  Assessment attached = scorer.Score(
+      kMildLure,
+      std::vector{Named("ActiveContent.HTML.Script", engine::Category::kSuspicious, {"scan.html"})},
+      {});
+  EXPECT_TRUE(HasReason(attached, "scripted_attachment"));
+  EXPECT_NE(ToFinding(attached).detail.find("scan.html"), std::string::npos);
+}
+
+TEST(PhishingScoreTest, LinkTextMismatchAloneDoesNotCount) {
+  PhishingScorer scorer;
+  Assessment a = scorer.Score(kMildLure, std::vector{Named("Url.DisplayMismatch")}, {});
+  EXPECT_EQ(a.score, scorer.Score(kMildLure, {}, {}).score);
 }
 
 TEST(PhishingScoreTest, MalformedInputScoresWithoutCrashing) {

@@ -156,7 +156,8 @@ std::optional<std::map<std::string, std::string>> ParseTags(std::string_view val
   std::size_t pos = 0;
   while (pos <= value.size()) {
     std::size_t semi = value.find(';', pos);
-    std::string_view part = Trim(value.substr(pos, semi == std::string_view::npos ? semi : semi - pos));
+    std::string_view part =
+        Trim(value.substr(pos, semi == std::string_view::npos ? semi : semi - pos));
     const bool last = semi == std::string_view::npos;
     pos = last ? value.size() + 1 : semi + 1;
     if (part.empty()) {
@@ -220,7 +221,8 @@ std::string WithEmptySignature(const RawField& field) {
     std::size_t semi = raw.find(';', start);
     std::size_t end = semi == std::string::npos ? raw.size() : semi;
     std::size_t eq = raw.find('=', start);
-    if (eq != std::string::npos && eq < end && std::string_view(Trim(std::string_view(raw).substr(start, eq - start))) == "b") {
+    if (eq != std::string::npos && eq < end &&
+        std::string_view(Trim(std::string_view(raw).substr(start, eq - start))) == "b") {
       return raw.substr(0, eq + 1) + raw.substr(end);
     }
     pos = end + 1;
@@ -237,7 +239,7 @@ struct MdCtxFree {
 
 // Fetches the public key of selector `s` in domain `d`; the reason when it cannot.
 std::unique_ptr<EVP_PKEY, PkeyFree> FetchKey(const Resolver& resolver, const std::string& selector,
-                                            const std::string& domain, std::string& reason) {
+                                             const std::string& domain, std::string& reason) {
   const std::string name = selector + "._domainkey." + domain;
   DnsAnswer answer = resolver.Lookup(name, DnsType::kTxt);
   if (answer.status != DnsStatus::kOk || answer.records.empty()) {
@@ -273,8 +275,7 @@ std::unique_ptr<EVP_PKEY, PkeyFree> FetchKey(const Resolver& resolver, const std
 
 bool VerifyRsaSha256(EVP_PKEY* key, std::string_view data, std::string_view signature) {
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr ||
-      EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1) {
+  if (ctx == nullptr || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1) {
     return false;
   }
   return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
@@ -297,7 +298,8 @@ std::optional<int> InstanceOf(const RawField& field, bool first_only) {
   std::size_t pos = 0;
   while (pos <= value.size()) {
     std::size_t semi = value.find(';', pos);
-    std::string_view part = Trim(value.substr(pos, semi == std::string_view::npos ? semi : semi - pos));
+    std::string_view part =
+        Trim(value.substr(pos, semi == std::string_view::npos ? semi : semi - pos));
     pos = semi == std::string_view::npos ? value.size() + 1 : semi + 1;
     std::size_t eq = part.find('=');
     if (eq != std::string_view::npos && Trim(part.substr(0, eq)) == "i") {
@@ -312,6 +314,20 @@ std::optional<int> InstanceOf(const RawField& field, bool first_only) {
     if (first_only) return std::nullopt;
   }
   return std::nullopt;
+}
+
+// The dmarc= result an ARC-Authentication-Results field records ("" when none): its value
+// is "i=N; " followed by an Authentication-Results value.
+std::string RecordedDmarc(const RawField& field) {
+  std::string_view value = std::string_view(field.raw).substr(field.raw.find(':') + 1);
+  const std::size_t semi = value.find(';');
+  if (semi == std::string_view::npos) return "";
+  const auto results = ParseAuthenticationResults(value.substr(semi + 1));
+  if (!results) return "";
+  for (const AuthResultsEntry& entry : results->results) {
+    if (entry.method == "dmarc") return entry.result;
+  }
+  return "";
 }
 
 ArcCheck Fail(ArcCheck check, std::string reason) {
@@ -341,7 +357,8 @@ bool VerifyMessageSignature(const ArcSet& set, const std::vector<RawField>& fiel
     std::string_view canon = c->second;
     std::size_t slash = canon.find('/');
     std::string_view header = canon.substr(0, slash);
-    std::string_view body_canon = slash == std::string_view::npos ? "simple" : canon.substr(slash + 1);
+    std::string_view body_canon =
+        slash == std::string_view::npos ? "simple" : canon.substr(slash + 1);
     if ((header != "relaxed" && header != "simple") ||
         (body_canon != "relaxed" && body_canon != "simple")) {
       reason = "canonicalization " + c->second;
@@ -362,7 +379,8 @@ bool VerifyMessageSignature(const ArcSet& set, const std::vector<RawField>& fiel
   std::size_t pos = 0;
   while (pos <= names.size()) {
     std::size_t colon = names.find(':', pos);
-    std::string name = Lower(Trim(names.substr(pos, colon == std::string_view::npos ? colon : colon - pos)));
+    std::string name =
+        Lower(Trim(names.substr(pos, colon == std::string_view::npos ? colon : colon - pos)));
     pos = colon == std::string_view::npos ? names.size() + 1 : colon + 1;
     if (name.empty()) continue;
     if (name == "arc-seal") {
@@ -500,6 +518,13 @@ ArcCheck VerifyArc(std::string_view message, const Resolver& resolver) {
     }
   }
   check.result = AuthResult::kPass;
+  for (int i = 1; i <= highest; ++i) {
+    const ArcSet& set = sets[static_cast<std::size_t>(i)];
+    ArcCheck::Hop hop;
+    hop.sealer = Lower(set.seal_tags.at("d"));
+    hop.dmarc = RecordedDmarc(*set.results);
+    check.hops.push_back(std::move(hop));
+  }
   return check;
 }
 

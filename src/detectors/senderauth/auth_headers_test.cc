@@ -34,7 +34,8 @@ TEST(AuthHeadersTest, ReceivedFromPostfixEximGoogleMicrosoft) {
   EXPECT_EQ(postfix->helo, "mail.example.net");
   EXPECT_EQ(postfix->ip, "192.0.2.1");
   EXPECT_EQ(postfix->by, "mx.example.org");
-  auto exim = ParseReceived("from [192.0.2.5] (helo=laptop.example.net) by mx.example.org with esmtp");
+  auto exim =
+      ParseReceived("from [192.0.2.5] (helo=laptop.example.net) by mx.example.org with esmtp");
   ASSERT_TRUE(exim);
   EXPECT_EQ(exim->helo, "laptop.example.net");
   EXPECT_EQ(exim->ip, "192.0.2.5");
@@ -46,7 +47,7 @@ TEST(AuthHeadersTest, ReceivedFromPostfixEximGoogleMicrosoft) {
   auto ipv6_literal = ParseReceived("from x.example ([IPv6:2001:db8::5]) by y.example");
   ASSERT_TRUE(ipv6_literal);
   EXPECT_EQ(ipv6_literal->ip, "2001:db8::5");
-  EXPECT_FALSE(ParseReceived("by mx.example.org with LMTP id 1"));        // no from clause
+  EXPECT_FALSE(ParseReceived("by mx.example.org with LMTP id 1"));              // no from clause
   EXPECT_FALSE(ParseReceived("from localhost by mx.example.org (8.15/8.15)"));  // no address
   EXPECT_FALSE(ParseReceived("from x ([999.1.1.1]) by y"));
 }
@@ -76,7 +77,8 @@ TEST(AuthHeadersTest, AuthenticationResultsParse) {
 TEST(AuthHeadersTest, RenderQuotesWhatIsNotATokenAndRoundTrips) {
   AuthResults ar;
   ar.authserv_id = "mx.example.org";
-  ar.results.push_back({"dkim", "fail", "body hash did not verify", {{"header", "d", "example.com"}}});
+  ar.results.push_back(
+      {"dkim", "fail", "body hash did not verify", {{"header", "d", "example.com"}}});
   ar.results.push_back({"spf", "pass", "", {{"smtp", "mailfrom", "a b\"c@example.com"}}});
   const std::string text = RenderAuthenticationResults(ar);
   EXPECT_EQ(text,

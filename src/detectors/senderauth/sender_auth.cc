@@ -1,12 +1,12 @@
 #include "detectors/senderauth/sender_auth.h"
 
-#include "detectors/senderauth/arc_check.h"
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <algorithm>
 #include <cstring>
+
+#include "detectors/senderauth/arc_check.h"
 
 namespace bulwark::senderauth {
 namespace {
@@ -30,9 +30,9 @@ bool IsInternalAddress(const std::string& ip) {
 }
 
 AuthResult FromName(std::string_view name) {
-  for (AuthResult r : {AuthResult::kNone, AuthResult::kPass, AuthResult::kFail,
-                       AuthResult::kSoftFail, AuthResult::kNeutral, AuthResult::kTempError,
-                       AuthResult::kPermError}) {
+  for (AuthResult r :
+       {AuthResult::kNone, AuthResult::kPass, AuthResult::kFail, AuthResult::kSoftFail,
+        AuthResult::kNeutral, AuthResult::kTempError, AuthResult::kPermError}) {
     if (EqualsIgnoreCase(AuthResultName(r), name)) return r;
   }
   return AuthResult::kNone;
@@ -47,23 +47,34 @@ std::string DomainPart(std::string_view address) {
 
 std::string_view AuthResultName(AuthResult result) {
   switch (result) {
-    case AuthResult::kNone: return "none";
-    case AuthResult::kPass: return "pass";
-    case AuthResult::kFail: return "fail";
-    case AuthResult::kSoftFail: return "softfail";
-    case AuthResult::kNeutral: return "neutral";
-    case AuthResult::kTempError: return "temperror";
-    case AuthResult::kPermError: return "permerror";
+    case AuthResult::kNone:
+      return "none";
+    case AuthResult::kPass:
+      return "pass";
+    case AuthResult::kFail:
+      return "fail";
+    case AuthResult::kSoftFail:
+      return "softfail";
+    case AuthResult::kNeutral:
+      return "neutral";
+    case AuthResult::kTempError:
+      return "temperror";
+    case AuthResult::kPermError:
+      return "permerror";
   }
   return "none";
 }
 
 std::string_view DmarcPolicyName(DmarcPolicy policy) {
   switch (policy) {
-    case DmarcPolicy::kAbsent: return "absent";
-    case DmarcPolicy::kNone: return "none";
-    case DmarcPolicy::kQuarantine: return "quarantine";
-    case DmarcPolicy::kReject: return "reject";
+    case DmarcPolicy::kAbsent:
+      return "absent";
+    case DmarcPolicy::kNone:
+      return "none";
+    case DmarcPolicy::kQuarantine:
+      return "quarantine";
+    case DmarcPolicy::kReject:
+      return "reject";
   }
   return "absent";
 }
@@ -118,7 +129,8 @@ SenderAuthResult Authenticate(const MessageView& message, const Envelope& envelo
           out.spf.scope = "helo";
         }
         out.spf.domain = DomainPart(id);
-        for (char& c : out.spf.domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (char& c : out.spf.domain)
+          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         break;
       }
       break;
@@ -148,7 +160,23 @@ SenderAuthResult Authenticate(const MessageView& message, const Envelope& envelo
   out.dkim = VerifyDkim(message.bytes, resolver, options.max_dkim_signatures);
   out.dmarc = EvaluateDmarc(out.from_domain, out.spf, out.dkim, resolver);
   out.arc = VerifyArc(message.bytes, resolver);
+  out.dmarc.overridden_by_arc = ArcOverride(out.dmarc, out.arc, options.trusted_arc_sealers);
   return out;
+}
+
+std::string ArcOverride(const DmarcCheck& dmarc, const ArcCheck& arc,
+                        const std::vector<std::string>& trusted_sealers) {
+  if (dmarc.result != AuthResult::kFail || arc.result != AuthResult::kPass) return "";
+  // From the latest seal back, as long as the sealers are trusted: a trusted hop's record
+  // of what it saw is only as good as the hops after it that carried it here.
+  for (auto hop = arc.hops.rbegin(); hop != arc.hops.rend(); ++hop) {
+    if (std::find(trusted_sealers.begin(), trusted_sealers.end(), hop->sealer) ==
+        trusted_sealers.end()) {
+      return "";
+    }
+    if (hop->dmarc == "pass") return hop->sealer;
+  }
+  return "";
 }
 
 std::string RenderAuthenticationResults(const SenderAuthResult& result,
@@ -176,15 +204,23 @@ std::string RenderAuthenticationResults(const SenderAuthResult& result,
     ar.results.push_back(std::move(dkim));
   }
   if (!result.dmarc.from_domain.empty()) {
-    AuthResultsEntry dmarc{"dmarc", std::string(AuthResultName(result.dmarc.result)), "", {}};
+    AuthResultsEntry dmarc{
+        "dmarc",
+        std::string(AuthResultName(result.dmarc.result)),
+        result.dmarc.overridden_by_arc.empty()
+            ? ""
+            : "overridden: ARC sealed by trusted " + result.dmarc.overridden_by_arc,
+        {}};
     if (result.dmarc.policy != DmarcPolicy::kAbsent) {
-      dmarc.properties.push_back({"policy", "dmarc", std::string(DmarcPolicyName(result.dmarc.policy))});
+      dmarc.properties.push_back(
+          {"policy", "dmarc", std::string(DmarcPolicyName(result.dmarc.policy))});
     }
     dmarc.properties.push_back({"header", "from", result.dmarc.from_domain});
     ar.results.push_back(std::move(dmarc));
   }
   if (result.arc.instances > 0) {
-    ar.results.push_back({"arc", std::string(AuthResultName(result.arc.result)),
+    ar.results.push_back({"arc",
+                          std::string(AuthResultName(result.arc.result)),
                           result.arc.result == AuthResult::kFail ? result.arc.reason : "",
                           {}});
   }

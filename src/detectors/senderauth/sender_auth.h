@@ -28,9 +28,9 @@ struct MessageView {
 // What the SMTP session said, when Bulwark saw it (inline gateway, milter). In API mode all
 // is empty and Authenticate() derives what it can from the message (see Options).
 struct Envelope {
-  std::string client_ip;  // IPv4 or IPv6 text; "" when unknown
-  std::string helo;       // HELO/EHLO name
-  std::string mail_from;  // MAIL FROM address without <>; "" for the null sender
+  std::string client_ip;         // IPv4 or IPv6 text; "" when unknown
+  std::string helo;              // HELO/EHLO name
+  std::string mail_from;         // MAIL FROM address without <>; "" for the null sender
   bool mail_from_known = false;  // false: unknown (API mode), not the null sender
 };
 
@@ -47,14 +47,19 @@ struct SenderAuthOptions {
   bool use_received = true;
   // DKIM signatures verified per message (more are not looked at).
   std::size_t max_dkim_signatures = 8;
+  // Domains whose ARC seals are believed (lower-case; the mailing lists and forwarders the
+  // organisation's mail passes through, e.g. "lists.example.org"). A DMARC failure is
+  // overridden when the ARC chain validates and an unbroken run of trusted sealers, from the
+  // latest seal back, recorded dmarc=pass (RFC 8617 §7.2). Empty: ARC never overrides.
+  std::vector<std::string> trusted_arc_sealers;
 };
 
 struct SpfCheck {
   AuthResult result = AuthResult::kNone;
-  std::string domain;    // the domain whose policy was checked (MAIL FROM's, or HELO's)
-  std::string scope;     // "mailfrom" or "helo"; "" when not checked
-  std::string source;    // "envelope", "received", "trusted:<authserv-id>", or "" (not checked)
-  std::string comment;   // libspf2's explanation, e.g. "192.0.2.9 is not permitted"
+  std::string domain;   // the domain whose policy was checked (MAIL FROM's, or HELO's)
+  std::string scope;    // "mailfrom" or "helo"; "" when not checked
+  std::string source;   // "envelope", "received", "trusted:<authserv-id>", or "" (not checked)
+  std::string comment;  // libspf2's explanation, e.g. "192.0.2.9 is not permitted"
 };
 
 struct DkimSignature {
@@ -66,17 +71,21 @@ struct DkimSignature {
 };
 
 struct DmarcCheck {
-  AuthResult result = AuthResult::kNone;  // none (no record / no From domain), pass, fail,
-                                          // temperror, permerror (unusable record)
-  std::string from_domain;                // RFC5322.From domain
-  std::string record_domain;              // where the record was found (From's or its org's)
+  AuthResult result = AuthResult::kNone;      // none (no record / no From domain), pass, fail,
+                                              // temperror, permerror (unusable record)
+  std::string from_domain;                    // RFC5322.From domain
+  std::string record_domain;                  // where the record was found (From's or its org's)
   DmarcPolicy policy = DmarcPolicy::kAbsent;  // the one that applies (p, or sp for subdomains)
-  bool spf_aligned = false;   // SPF passed for a domain aligned with From
-  bool dkim_aligned = false;  // a DKIM signature passed for a domain aligned with From
-  std::string aligned_domain; // the identifier that aligned (DKIM d= first, else SPF)
-  bool strict_spf = false;    // aspf=s
-  bool strict_dkim = false;   // adkim=s
+  bool spf_aligned = false;                   // SPF passed for a domain aligned with From
+  bool dkim_aligned = false;   // a DKIM signature passed for a domain aligned with From
+  std::string aligned_domain;  // the identifier that aligned (DKIM d= first, else SPF)
+  bool strict_spf = false;     // aspf=s
+  bool strict_dkim = false;    // adkim=s
   int pct = 100;
+  // The failure is overridden by the ARC chain (SenderAuthOptions::trusted_arc_sealers):
+  // the trusted sealer whose ARC-Authentication-Results recorded dmarc=pass. `result`
+  // stays fail; nothing acts on it.
+  std::string overridden_by_arc;
 };
 
 // The ARC chain (RFC 8617) of forwarders and lists that handled the message: arc_check.h.
@@ -84,6 +93,13 @@ struct ArcCheck {
   AuthResult result = AuthResult::kNone;  // none (no ARC sets), pass or fail
   int instances = 0;                      // sets found (the highest i=)
   std::string reason;                     // why it failed, e.g. "ARC-Seal i=2: …"
+  // When the chain passed: per instance, i=1 first, who sealed it and the DMARC result its
+  // ARC-Authentication-Results recorded.
+  struct Hop {
+    std::string sealer;  // ARC-Seal d=, lower-case
+    std::string dmarc;   // "pass", "fail", … (lower-case); "" when not recorded
+  };
+  std::vector<Hop> hops;
 };
 
 struct SenderAuthResult {
@@ -115,6 +131,11 @@ std::vector<DkimSignature> VerifyDkim(std::string_view message, const Resolver& 
                                       std::size_t max_signatures);
 DmarcCheck EvaluateDmarc(std::string_view from_domain, const SpfCheck& spf,
                          const std::vector<DkimSignature>& dkim, const Resolver& resolver);
+
+// The trusted ARC sealer that overrides a DMARC failure (SenderAuthOptions::
+// trusted_arc_sealers), or "" when none does.
+std::string ArcOverride(const DmarcCheck& dmarc, const ArcCheck& arc,
+                        const std::vector<std::string>& trusted_sealers);
 
 // The organisational domain (RFC 7489 §3.2) of `domain`, from the Public Suffix List:
 // "mail.example.co.uk" → "example.co.uk". Returns `domain` itself when it has none.

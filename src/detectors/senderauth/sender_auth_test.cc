@@ -1,11 +1,11 @@
 // SPF, DKIM and DMARC against a real DNS server (NSD on 127.0.0.1, started per test binary
 // process by the fixture) serving the zone below.
 
-#include "detectors/senderauth/arc_check.h"
 #include "detectors/senderauth/sender_auth.h"
 
 #include <gtest/gtest.h>
 
+#include "detectors/senderauth/arc_check.h"
 #include "detectors/senderauth/senderauth_test_keys.h"
 #include "detectors/senderauth/test_dns_server.h"
 
@@ -76,8 +76,9 @@ class SenderAuthTest : public ::testing::Test {
     ASSERT_EQ(start_error_, nullptr) << *start_error_;
   }
 
-  static std::string Message(std::string_view from, std::string_view body = "Hello Bob,\r\n"
-                                                                            "the figures are attached.\r\n") {
+  static std::string Message(std::string_view from, std::string_view body =
+                                                        "Hello Bob,\r\n"
+                                                        "the figures are attached.\r\n") {
     return "From: Alice <" + std::string(from) +
            ">\r\nTo: bob@example.org\r\nSubject: Quarterly figures\r\n"
            "Date: Mon, 02 Mar 2026 10:00:00 +0000\r\nMessage-ID: <q1@example.com>\r\n\r\n" +
@@ -99,7 +100,8 @@ class SenderAuthTest : public ::testing::Test {
   static inline std::string* start_error_ = nullptr;
 };
 
-AuthResult Spf(const Resolver& r, std::string ip, std::string from, std::string helo = "mta.example.com") {
+AuthResult Spf(const Resolver& r, std::string ip, std::string from,
+               std::string helo = "mta.example.com") {
   return CheckSpf(ip, helo, from, r).result;
 }
 
@@ -157,7 +159,8 @@ TEST_F(SenderAuthTest, SpfTempErrorWhenTheServerDoesNotAnswer) {
 
 TEST_F(SenderAuthTest, DkimRsaSha256AndEd25519Pass) {
   for (const auto& [key, selector] : {std::pair{rsa_, "rsa"}, std::pair{ed_, "ed"}}) {
-    const std::string signed_message = SignMessage(Message("alice@example.com"), *key, "example.com", selector);
+    const std::string signed_message =
+        SignMessage(Message("alice@example.com"), *key, "example.com", selector);
     ASSERT_FALSE(signed_message.empty()) << selector;
     auto sigs = VerifyDkim(signed_message, *resolver_, 8);
     ASSERT_EQ(sigs.size(), 1u) << selector;
@@ -169,7 +172,8 @@ TEST_F(SenderAuthTest, DkimRsaSha256AndEd25519Pass) {
 }
 
 TEST_F(SenderAuthTest, DkimFailsAfterBodyOrHeaderChange) {
-  const std::string signed_message = SignMessage(Message("alice@example.com"), *rsa_, "example.com", "rsa");
+  const std::string signed_message =
+      SignMessage(Message("alice@example.com"), *rsa_, "example.com", "rsa");
   ASSERT_FALSE(signed_message.empty());
   std::string body_changed = signed_message;
   body_changed.replace(body_changed.find("attached"), 8, "enclosed");
@@ -185,7 +189,8 @@ TEST_F(SenderAuthTest, DkimFailsAfterBodyOrHeaderChange) {
 }
 
 TEST_F(SenderAuthTest, DkimMissingKeyIsPermErrorAndUnsignedIsNone) {
-  const std::string signed_message = SignMessage(Message("alice@example.com"), *rsa_, "example.com", "gone");
+  const std::string signed_message =
+      SignMessage(Message("alice@example.com"), *rsa_, "example.com", "gone");
   auto sigs = VerifyDkim(signed_message, *resolver_, 8);
   ASSERT_EQ(sigs.size(), 1u);
   EXPECT_EQ(sigs[0].result, AuthResult::kPermError);
@@ -193,7 +198,8 @@ TEST_F(SenderAuthTest, DkimMissingKeyIsPermErrorAndUnsignedIsNone) {
 }
 
 TEST_F(SenderAuthTest, DmarcPassViaSpfAlignment) {
-  auto r = Authenticate({Message("alice@example.com")}, Env("192.0.2.1", "bounce@example.com"), *resolver_);
+  auto r = Authenticate({Message("alice@example.com")}, Env("192.0.2.1", "bounce@example.com"),
+                        *resolver_);
   EXPECT_EQ(r.spf.result, AuthResult::kPass);
   EXPECT_EQ(r.DkimSummary(), AuthResult::kNone);
   EXPECT_EQ(r.dmarc.result, AuthResult::kPass);
@@ -238,28 +244,34 @@ TEST_F(SenderAuthTest, StrictAlignmentRejectsSubdomainIdentifiers) {
   EXPECT_EQ(r.dmarc.result, AuthResult::kFail)
       << "spf aligned " << r.dmarc.spf_aligned << ", dkim aligned " << r.dmarc.dkim_aligned;
   // Exact domains align under strict mode.
-  auto exact = Authenticate({Message("alice@example.net")}, Env("192.0.2.1", "b@example.net"), *resolver_);
+  auto exact =
+      Authenticate({Message("alice@example.net")}, Env("192.0.2.1", "b@example.net"), *resolver_);
   EXPECT_EQ(exact.dmarc.result, AuthResult::kPass);
 }
 
 TEST_F(SenderAuthTest, SubdomainPolicyComesFromTheOrganisationalRecord) {
   // _dmarc.example.org: p=none; sp=reject. From a subdomain without its own record: sp.
-  auto sub = Authenticate({Message("x@child.example.org")}, Env("192.0.2.9", "x@child.example.org"), *resolver_);
+  auto sub = Authenticate({Message("x@child.example.org")}, Env("192.0.2.9", "x@child.example.org"),
+                          *resolver_);
   EXPECT_EQ(sub.dmarc.record_domain, "example.org");
   EXPECT_EQ(sub.dmarc.result, AuthResult::kFail);
   EXPECT_EQ(sub.dmarc.policy, DmarcPolicy::kReject);
-  auto org = Authenticate({Message("x@example.org")}, Env("192.0.2.9", "x@example.org"), *resolver_);
+  auto org =
+      Authenticate({Message("x@example.org")}, Env("192.0.2.9", "x@example.org"), *resolver_);
   EXPECT_EQ(org.dmarc.result, AuthResult::kFail);
   EXPECT_EQ(org.dmarc.policy, DmarcPolicy::kNone);
-  auto quarantine = Authenticate({Message("x@example.info")}, Env("192.0.2.9", "x@example.info"), *resolver_);
+  auto quarantine =
+      Authenticate({Message("x@example.info")}, Env("192.0.2.9", "x@example.info"), *resolver_);
   EXPECT_EQ(quarantine.dmarc.policy, DmarcPolicy::kQuarantine);
 }
 
 TEST_F(SenderAuthTest, DmarcNoneWithoutRecordAndPermErrorForBadRecord) {
-  auto none = Authenticate({Message("x@nospf.example")}, Env("192.0.2.9", "x@nospf.example"), *resolver_);
+  auto none =
+      Authenticate({Message("x@nospf.example")}, Env("192.0.2.9", "x@nospf.example"), *resolver_);
   EXPECT_EQ(none.dmarc.result, AuthResult::kNone);
   EXPECT_EQ(none.dmarc.policy, DmarcPolicy::kAbsent);
-  auto bad = Authenticate({Message("x@badrecord.example")}, Env("192.0.2.9", "x@badrecord.example"), *resolver_);
+  auto bad = Authenticate({Message("x@badrecord.example")}, Env("192.0.2.9", "x@badrecord.example"),
+                          *resolver_);
   EXPECT_EQ(bad.dmarc.result, AuthResult::kPermError);
 }
 
@@ -327,7 +339,8 @@ TEST(AuthenticationResultsTest, ArcIsReportedOnlyWhenTheMessageHasAnArcChain) {
   SenderAuthResult result;
   result.from_domain = "example.com";
   result.dmarc.from_domain = "example.com";
-  EXPECT_EQ(RenderAuthenticationResults(result, "mx.example.org").find("\tarc="), std::string::npos);
+  EXPECT_EQ(RenderAuthenticationResults(result, "mx.example.org").find("\tarc="),
+            std::string::npos);
   result.arc.instances = 2;
   result.arc.result = AuthResult::kPass;
   EXPECT_NE(RenderAuthenticationResults(result, "mx.example.org").find("\tarc=pass"),
@@ -340,10 +353,47 @@ TEST(AuthenticationResultsTest, ArcIsReportedOnlyWhenTheMessageHasAnArcChain) {
       << failed;
 }
 
+TEST(ArcOverrideTest, OnlyAnUnbrokenRunOfTrustedSealersThatSawDmarcPassOverrides) {
+  DmarcCheck failed;
+  failed.result = AuthResult::kFail;
+  ArcCheck arc;
+  arc.result = AuthResult::kPass;
+  arc.instances = 2;
+  arc.hops = {{"origin-list.example", "pass"}, {"forwarder.example", ""}};
+  // The latest sealer handed the message to us; trust has to start there.
+  EXPECT_EQ(ArcOverride(failed, arc, {"origin-list.example"}), "");
+  EXPECT_EQ(ArcOverride(failed, arc, {"forwarder.example"}), "");  // it saw no DMARC result
+  EXPECT_EQ(ArcOverride(failed, arc, {"forwarder.example", "origin-list.example"}),
+            "origin-list.example");
+  arc.hops[1].dmarc = "pass";
+  EXPECT_EQ(ArcOverride(failed, arc, {"forwarder.example"}), "forwarder.example");
+  arc.hops[1].dmarc = "fail";
+  EXPECT_EQ(ArcOverride(failed, arc, {"forwarder.example"}), "");
+  // Nothing to override, or a chain that does not validate.
+  EXPECT_EQ(ArcOverride(DmarcCheck{}, arc, {"forwarder.example", "origin-list.example"}), "");
+  arc.result = AuthResult::kFail;
+  EXPECT_EQ(ArcOverride(failed, arc, {"forwarder.example", "origin-list.example"}), "");
+  EXPECT_EQ(ArcOverride(failed, ArcCheck{}, {}), "");
+}
+
+TEST(AuthenticationResultsTest, AnOverriddenDmarcFailureSaysWhoOverrodeIt) {
+  SenderAuthResult result;
+  result.dmarc.from_domain = "example.com";
+  result.dmarc.result = AuthResult::kFail;
+  result.dmarc.overridden_by_arc = "lists.example.org";
+  const std::string rendered = RenderAuthenticationResults(result, "mx.example.org");
+  EXPECT_NE(
+      rendered.find("dmarc=fail reason=\"overridden: ARC sealed by trusted lists.example.org\""),
+      std::string::npos)
+      << rendered;
+}
+
 TEST(ArcCheckTest, AMessageWithoutArcFieldsHasNoChainAndAnIncompleteSetFails) {
   class NoKeys : public Resolver {
    public:
-    DnsAnswer Lookup(std::string_view, DnsType) const override { return {DnsStatus::kNxDomain, {}}; }
+    DnsAnswer Lookup(std::string_view, DnsType) const override {
+      return {DnsStatus::kNxDomain, {}};
+    }
   } resolver;
   EXPECT_EQ(VerifyArc("From: a@example.com\r\n\r\nbody\r\n", resolver).result, AuthResult::kNone);
   ArcCheck incomplete = VerifyArc(

@@ -11,9 +11,8 @@
 // in a zone file and are left out (counted in the output).
 
 #include <arpa/inet.h>
-#include <yaml.h>
-
 #include <gtest/gtest.h>
+#include <yaml.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -60,15 +59,15 @@ Node Convert(yaml_document_t* doc, yaml_node_t* node) {
       break;
     case YAML_SEQUENCE_NODE:
       out.kind = Node::Kind::kSequence;
-      for (yaml_node_item_t* i = node->data.sequence.items.start;
-           i < node->data.sequence.items.top; ++i) {
+      for (yaml_node_item_t* i = node->data.sequence.items.start; i < node->data.sequence.items.top;
+           ++i) {
         out.items.push_back(Convert(doc, yaml_document_get_node(doc, *i)));
       }
       break;
     case YAML_MAPPING_NODE:
       out.kind = Node::Kind::kMapping;
-      for (yaml_node_pair_t* p = node->data.mapping.pairs.start;
-           p < node->data.mapping.pairs.top; ++p) {
+      for (yaml_node_pair_t* p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top;
+           ++p) {
         out.keys.push_back(Convert(doc, yaml_document_get_node(doc, p->key)).scalar);
         out.values.push_back(Convert(doc, yaml_document_get_node(doc, p->value)));
       }
@@ -112,7 +111,8 @@ class TimeoutResolver : public Resolver {
     std::string lower(name);
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     const auto it = timeouts_.find(lower);
-    if (it != timeouts_.end() && !it->second.count(type)) return DnsAnswer{DnsStatus::kTempFail, {}};
+    if (it != timeouts_.end() && !it->second.count(type))
+      return DnsAnswer{DnsStatus::kTempFail, {}};
     return inner_.Lookup(name, type);
   }
 
@@ -228,7 +228,8 @@ Zone BuildZone(const Node* zonedata) {
 }
 
 TEST(SpfSuiteTest, Rfc7208SuiteAgreesWithExpectedResults) {
-  const fs::path path = fs::path(BULWARK_CORPUS_DIR) / "pyspf-spf-test-suite/test/rfc7208-tests.yml";
+  const fs::path path =
+      fs::path(BULWARK_CORPUS_DIR) / "pyspf-spf-test-suite/test/rfc7208-tests.yml";
   if (!fs::exists(path)) GTEST_SKIP() << "corpus not found: " << path;
   if (testing::NsdBinary().empty()) GTEST_SKIP() << "nsd not installed (apt-get install nsd)";
   std::ifstream in(path);
@@ -272,10 +273,12 @@ TEST(SpfSuiteTest, Rfc7208SuiteAgreesWithExpectedResults) {
       }
     }
     std::cout << "[spf suite] " << description << ": " << scenario_agreed << "/" << scenario_total
-              << (zone.unservable.empty() ? "" : " (names not servable: " +
-                                                     std::to_string(zone.unservable.size()) + ")")
-              << (zone.timeouts.empty() ? "" : " (TIMEOUT names emulated: " +
-                                                   std::to_string(zone.timeouts.size()) + ")")
+              << (zone.unservable.empty()
+                      ? ""
+                      : " (names not servable: " + std::to_string(zone.unservable.size()) + ")")
+              << (zone.timeouts.empty()
+                      ? ""
+                      : " (TIMEOUT names emulated: " + std::to_string(zone.timeouts.size()) + ")")
               << "\n";
     total += scenario_total;
     agreed += scenario_agreed;
@@ -323,7 +326,8 @@ TEST(RspamdMessagesTest, EveryMessageIsReadAndNothingPassesWithoutKeys) {
     bool has_signature = false;
     for (const HeaderField& f : ParseHeaderFields(message)) {
       has_signature |= EqualsIgnoreCase(f.name, "DKIM-Signature");
-      if (EqualsIgnoreCase(f.name, "Authentication-Results") && ParseAuthenticationResults(f.value)) {
+      if (EqualsIgnoreCase(f.name, "Authentication-Results") &&
+          ParseAuthenticationResults(f.value)) {
         ++with_ar;
       }
     }
@@ -401,7 +405,7 @@ TEST(ArcSuiteTest, ValidationSuiteAgreesWithExpectedResults) {
   const std::vector<Node> documents = LoadDocuments(text.str());
   ASSERT_FALSE(documents.empty());
 
-  int total = 0, agreed = 0;
+  int total = 0, agreed = 0, chains_passed = 0, overridable = 0;
   std::map<std::string, int> by_expected, agreed_by_expected;
   std::vector<std::string> disagreements;
   for (const Node& document : documents) {
@@ -427,6 +431,20 @@ TEST(ArcSuiteTest, ValidationSuiteAgreesWithExpectedResults) {
       ++by_expected[expected];
       ArcCheck check = VerifyArc(message->scalar, resolver);
       const std::string got(AuthResultName(check.result));
+      if (check.result == AuthResult::kPass) {
+        // What a trusted-sealer override reads: who sealed each hop and what it recorded.
+        ++chains_passed;
+        EXPECT_EQ(check.hops.size(), static_cast<std::size_t>(check.instances)) << tests->keys[i];
+        std::set<std::string> sealers;
+        for (const auto& hop : check.hops) sealers.insert(hop.sealer);
+        DmarcCheck failed;
+        failed.result = AuthResult::kFail;
+        const std::vector<std::string> trusted(sealers.begin(), sealers.end());
+        const bool recorded_pass = std::any_of(check.hops.begin(), check.hops.end(),
+                                               [](const auto& h) { return h.dmarc == "pass"; });
+        if (recorded_pass && !ArcOverride(failed, check, trusted).empty()) ++overridable;
+        EXPECT_EQ(ArcOverride(failed, check, {"untrusted.example"}), "") << tests->keys[i];
+      }
       if (got == expected) {
         ++agreed;
         ++agreed_by_expected[expected];
@@ -441,7 +459,10 @@ TEST(ArcSuiteTest, ValidationSuiteAgreesWithExpectedResults) {
             << agreed_by_expected["fail"] << "/" << by_expected["fail"] << ", none "
             << agreed_by_expected["none"] << "/" << by_expected["none"] << ")\n";
   for (const auto& d : disagreements) std::cout << "  " << d << "\n";
+  std::cout << "ARC override: " << overridable << " of " << chains_passed
+            << " validating chains recorded dmarc=pass under sealers trusted for the test\n";
   EXPECT_GT(total, 150);
+  EXPECT_GT(overridable, 0);
   // Every chain the suite calls valid must validate, and most broken ones must fail.
   EXPECT_EQ(agreed_by_expected["pass"], by_expected["pass"]);
   EXPECT_EQ(agreed_by_expected["none"], by_expected["none"]);

@@ -71,7 +71,9 @@ class SenderAuthDetector : public engine::Detector {
 
 std::vector<Finding> SenderAuthFindings(const senderauth::SenderAuthResult& r) {
   std::vector<Finding> out;
-  const bool dmarc_fail = r.dmarc.result == AuthResult::kFail;
+  // A failure a trusted ARC sealer overrides (a mailing list that rewrote the message,
+  // having seen DMARC pass) is no finding; Authentication-Results still records it.
+  const bool dmarc_fail = r.dmarc.result == AuthResult::kFail && r.dmarc.overridden_by_arc.empty();
   if (dmarc_fail) {
     Severity severity = Severity::kInfo;
     if (r.dmarc.policy == DmarcPolicy::kReject) severity = Severity::kHigh;
@@ -85,10 +87,16 @@ std::vector<Finding> SenderAuthFindings(const senderauth::SenderAuthResult& r) {
     detail += "; no aligned identifier: " + SpfText(r.spf) + "; " + DkimText(r.dkim);
     out.push_back(Make("SenderAuth.DmarcFail", severity, std::move(detail)));
   }
+  if (r.dmarc.result == AuthResult::kFail && !r.dmarc.overridden_by_arc.empty()) {
+    out.push_back(Make("SenderAuth.ArcOverride", Severity::kInfo,
+                       "From " + r.dmarc.from_domain +
+                           ": DMARC fail overridden: the ARC chain validates and trusted sealer " +
+                           r.dmarc.overridden_by_arc + " saw DMARC pass"));
+  }
   if (r.spf.result == AuthResult::kFail) {
-    out.push_back(Make("SenderAuth.SpfFail", dmarc_fail ? Severity::kLow : Severity::kInfo,
-                       r.client_ip.empty() ? SpfText(r.spf)
-                                           : SpfText(r.spf) + ", client " + r.client_ip));
+    out.push_back(
+        Make("SenderAuth.SpfFail", dmarc_fail ? Severity::kLow : Severity::kInfo,
+             r.client_ip.empty() ? SpfText(r.spf) : SpfText(r.spf) + ", client " + r.client_ip));
   }
   std::size_t invalid = 0;
   std::string invalid_detail;
@@ -129,10 +137,9 @@ engine::DetectorPtr CreateSenderAuthDetector(SenderAuthDetectorConfig config) {
 
 void RegisterSenderAuthDetector(engine::Registry& registry, SenderAuthDetectorConfig config) {
   if (config.resolver == nullptr) return;
-  registry.AddDetector(
-      [config](const engine::SignatureSources&) -> Result<engine::DetectorPtr> {
-        return CreateSenderAuthDetector(config);
-      });
+  registry.AddDetector([config](const engine::SignatureSources&) -> Result<engine::DetectorPtr> {
+    return CreateSenderAuthDetector(config);
+  });
 }
 
 }  // namespace bulwark::detectors

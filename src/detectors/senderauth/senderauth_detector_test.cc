@@ -32,7 +32,8 @@ SenderAuthResult DmarcFailure(DmarcPolicy policy) {
   SenderAuthResult r;
   r.client_ip = "198.51.100.7";
   r.spf = {AuthResult::kFail, "example.com", "mailfrom", "received", ""};
-  r.dkim.push_back({AuthResult::kFail, "example.com", "s1", "rsa-sha256", "body hash did not verify"});
+  r.dkim.push_back(
+      {AuthResult::kFail, "example.com", "s1", "rsa-sha256", "body hash did not verify"});
   r.dmarc.result = AuthResult::kFail;
   r.dmarc.from_domain = r.dmarc.record_domain = "example.com";
   r.dmarc.policy = policy;
@@ -65,6 +66,19 @@ TEST(SenderAuthFindingsTest, DmarcFailSeverityFollowsThePolicy) {
   const auto none_soft = SenderAuthFindings(none_result);
   EXPECT_EQ(none_soft.size(), 1u);
   EXPECT_EQ(policy::DecideVerdict(none_soft).kind, policy::VerdictKind::kClean);
+}
+
+TEST(SenderAuthFindingsTest, ADmarcFailureATrustedArcSealerOverridesIsEvidenceOnly) {
+  SenderAuthResult forwarded = DmarcFailure(DmarcPolicy::kReject);
+  forwarded.dmarc.overridden_by_arc = "lists.example.org";
+  const auto findings = SenderAuthFindings(forwarded);
+  EXPECT_EQ(Named(findings, "SenderAuth.DmarcFail"), nullptr);
+  ASSERT_NE(Named(findings, "SenderAuth.ArcOverride"), nullptr);
+  EXPECT_EQ(Named(findings, "SenderAuth.ArcOverride")->detail,
+            "From example.com: DMARC fail overridden: the ARC chain validates and trusted sealer "
+            "lists.example.org saw DMARC pass");
+  EXPECT_EQ(Named(findings, "SenderAuth.SpfFail")->severity, Severity::kInfo);
+  EXPECT_EQ(policy::DecideVerdict(findings).kind, policy::VerdictKind::kClean);
 }
 
 TEST(SenderAuthFindingsTest, PassingMailHasNoFindingsAndSpfFailAloneIsEvidence) {
@@ -162,7 +176,8 @@ TEST(SenderAuthDetectorTest, ScanOfASpoofedMessageThroughTheEngine) {
   const std::string spoofed =
       "Received: from mail.bank-secure.example (mail.bank-secure.example [203.0.113.9])\r\n"
       "\tby mx.example.org with ESMTP; Mon, 02 Mar 2026 10:00:01 +0000\r\n"
-      "Return-Path: <alerts@bank.example.com>\r\n" + body;
+      "Return-Path: <alerts@bank.example.com>\r\n" +
+      body;
   const engine::ScanReport report = (*engine)->Scan(Message("spoofed.eml", spoofed));
   const Finding* dmarc = Named(report.findings, "SenderAuth.DmarcFail");
   ASSERT_NE(dmarc, nullptr);
