@@ -1,6 +1,6 @@
 // Throughput of the "dlp" detector over plain prose with every identifier and template on
-// and few matches (the common case of mail bodies), and the cost of a Hyperscan scratch
-// taken from the pool versus cloned per scan.
+// and few matches (the common case of mail bodies), of its trigger-window pass alone, and
+// the cost of a Hyperscan scratch taken from the pool versus cloned per scan.
 
 #include <benchmark/benchmark.h>
 
@@ -11,6 +11,7 @@
 #include "bulwark/engine/scan_context.h"
 #include "detectors/dlp/dlp_detector.h"
 #include "detectors/dlp/dlp_scanner.h"
+#include "detectors/dlp/trigger_windows.h"
 
 namespace bulwark::detectors::dlp {
 namespace {
@@ -84,6 +85,19 @@ void BM_DlpDetectorInspectProse(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * object.data.size()));
 }
 BENCHMARK(BM_DlpDetectorInspectProse)->Unit(benchmark::kMillisecond);
+
+// The SIMD pass that finds where digit- and colon-shaped identifiers can be (part of
+// BM_DlpScanProse).
+void BM_DlpTriggerWindowsProse(benchmark::State& state) {
+  const std::string& text = Text();
+  TriggerWindows windows;
+  for (auto _ : state) {
+    FindTriggerWindows(text, 65, windows);
+    benchmark::DoNotOptimize(windows.windows[0].size());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_DlpTriggerWindowsProse)->Unit(benchmark::kMillisecond);
 
 // Per-scan scratch: borrowed from the pool (what Scan() does) or cloned and freed.
 void BM_DlpScratchPool(benchmark::State& state) {

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "detectors/common/markup_text.h"
 #include "detectors/dlp/dlp_scanner.h"
 #include "detectors/dlp/identifiers.h"
-#include "detectors/common/markup_text.h"
 
 namespace bulwark::detectors {
 namespace {
@@ -65,7 +65,7 @@ class DlpDetector : public engine::Detector {
          engine::Severity::kHigh,
          {I::kPrivateKey, I::kAwsAccessKey, I::kAwsSecretKey, I::kGithubToken, I::kGitlabToken,
           I::kSlackToken, I::kSlackWebhook, I::kStripeKey, I::kGoogleApiKey, I::kJwt,
-          I::kConnectionPassword},
+          I::kConnectionPassword, I::kSecretAssignment},
          Context::kCredential,
          config_.credentials,
          {}},

@@ -30,32 +30,48 @@ constexpr std::size_t kRescanFloor = 4u << 20;
 constexpr unsigned kSom = HS_FLAG_SOM_LEFTMOST;
 constexpr unsigned kCaseless = HS_FLAG_CASELESS;
 
+// Where an expression is matched.
+enum class Where {
+  kMain,  // the main database, over the whole text
+  // Only inside the trigger windows of that kind (trigger_windows.h): the expression
+  // never matches anywhere a validator could accept without a trigger of that kind there.
+  kDigitChain,
+  kLetterDigits,
+  kHexColons,
+  // The main database; a match is not a candidate itself but marks the text around its
+  // last byte for the validator, which finds the candidate there (secret assignments:
+  // the key name around a keyword).
+  kEndOnly,
+};
+
 struct Builtin {
   Identifier id;
   const char* expression;
   unsigned flags;
+  Where where = Where::kMain;
 };
 
 // One entry per expression. Validators (identifiers.cc) do what Hyperscan cannot:
 // checksums, ranges, context windows and the characters just outside a match.
 constexpr Builtin kBuiltins[] = {
-    {Identifier::kPaymentCard, R"(\b\d(?:[ -]?\d){11,18}\b)", kSom},
+    {Identifier::kPaymentCard, R"(\b\d(?:[ -]?\d){11,18}\b)", kSom, Where::kDigitChain},
     // Compact in any case (as typed), or upper case with single spaces anywhere.
-    {Identifier::kIban, R"(\b[A-Za-z]{2}\d{2}[A-Za-z0-9]{11,30}\b)", kSom},
-    {Identifier::kIban, R"(\b[A-Z]{2} ?\d{2}(?: ?[A-Z0-9]){11,30}\b)", kSom},
-    {Identifier::kUsSsn, R"(\b\d{3}-\d{2}-\d{4}\b)", kSom},
-    {Identifier::kUsSsn, R"(\b\d{3} \d{2} \d{4}\b)", kSom},
-    {Identifier::kUsSsn, R"(\b\d{9}\b)", kSom},
+    {Identifier::kIban, R"(\b[A-Za-z]{2}\d{2}[A-Za-z0-9]{11,30}\b)", kSom, Where::kLetterDigits},
+    {Identifier::kIban, R"(\b[A-Z]{2} ?\d{2}(?: ?[A-Z0-9]){11,30}\b)", kSom, Where::kLetterDigits},
+    {Identifier::kUsSsn, R"(\b\d{3}-\d{2}-\d{4}\b)", kSom, Where::kDigitChain},
+    {Identifier::kUsSsn, R"(\b\d{3} \d{2} \d{4}\b)", kSom, Where::kDigitChain},
+    {Identifier::kUsSsn, R"(\b\d{9}\b)", kSom, Where::kDigitChain},
     {Identifier::kUkNino, R"(\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b)",
-     kSom},
+     kSom, Where::kLetterDigits},
     {Identifier::kEmail, R"([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b)",
      kSom},
-    {Identifier::kPhone, R"(\+[1-9]\d{0,3}(?:[ .-]?\(?\d{1,5}\)?){1,6})", kSom},
+    {Identifier::kPhone, R"(\+[1-9]\d{0,3}(?:[ .-]?\(?\d{1,5}\)?){1,6})", kSom, Where::kDigitChain},
     {Identifier::kPhone,
-     R"((?:\(\d{2,5}\) ?|\b\d{2,5}[ .-])\d{2,4}[ .-]\d{2,4}(?:[ .-]\d{2,4})?\b)", kSom},
-    {Identifier::kPhone, R"(\b0\d{9,10}\b)", kSom},
-    {Identifier::kIpv4, R"(\b(?:\d{1,3}\.){3}\d{1,3}\b)", kSom},
-    {Identifier::kIpv6, R"([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})", kSom},
+     R"((?:\(\d{2,5}\) ?|\b\d{2,5}[ .-])\d{2,4}[ .-]\d{2,4}(?:[ .-]\d{2,4})?\b)", kSom,
+     Where::kDigitChain},
+    {Identifier::kPhone, R"(\b0\d{9,10}\b)", kSom, Where::kDigitChain},
+    {Identifier::kIpv4, R"(\b(?:\d{1,3}\.){3}\d{1,3}\b)", kSom, Where::kDigitChain},
+    {Identifier::kIpv6, R"([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})", kSom, Where::kHexColons},
     {Identifier::kDateOfBirth,
      R"(\b(?:\d{1,2}[./-]\d{1,2}[./-](?:19|20)\d{2}|(?:19|20)\d{2}[./-]\d{1,2}[./-]\d{1,2})"
      R"(|\d{1,2}(?:st|nd|rd|th)?\.? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)"
@@ -80,28 +96,23 @@ constexpr Builtin kBuiltins[] = {
      R"(\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:/@]+:[^\s:/@]+@[A-Za-z0-9.-]+)", kSom},
     {Identifier::kConnectionPassword, R"(\b(?:password|pwd)[ \t]*=[ \t]*[^;\s'"]+)",
      kSom | kCaseless},
+    // Key names that say "password", "secret", "token", "api key", …: the validator finds
+    // the whole key around the keyword, then a separator and a value that looks like one.
+    {Identifier::kSecretAssignment,
+     R"((?:pass|pwd|secret|token|api_?key|api-key|access_?key|access-key))", kCaseless,
+     Where::kEndOnly},
 };
 
 // The words DobContext() (identifiers.cc) requires within 40 bytes before a date of
 // birth, matched as plain case-insensitive substrings like it does. Dates are looked for
 // only after them.
-constexpr const char* kDobAnchors[] = {"dob",
-                                       "d.o.b",
-                                       "date of birth",
-                                       "birth date",
-                                       "birthdate",
-                                       "birthday",
-                                       "born",
-                                       "geboren",
-                                       "geburtsdatum",
-                                       "geb.",
-                                       "date de naissance",
-                                       "fecha de nacimiento",
-                                       "data di nascita",
-                                       "data de nascimento",
-                                       "geboortedatum",
+constexpr const char* kDobAnchors[] = {"dob", "d.o.b", "date of birth", "birth date", "birthdate",
+                                       "birthday", "born", "geboren", "geburtsdatum", "geb.",
+                                       "date de naissance", "fecha de nacimiento",
+                                       "data di nascita", "data de nascimento", "geboortedatum",
                                        // "født"; split so "\xb8d" is not read as one escape
-                                       ("f\xc3\xb8" "dt")};
+                                       ("f\xc3\xb8"
+                                        "dt")};
 // What ValidateAwsSecret() requires within 160 bytes of a secret key.
 constexpr const char* kAwsAnchors[] = {"aws"};
 // Every e-mail address has one.
@@ -119,14 +130,23 @@ struct Anchor {
   std::size_t word_count;
   std::size_t before;
   std::size_t after;
+  // When set: every character of a match is one of these, so the window shrinks to the run
+  // of them around the anchor (and a byte either side).
+  bool (*in_match)(char) = nullptr;
 };
+
+// The characters of an e-mail address (local part, "@", domain).
+bool InEmail(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '%' || c == '+' || c == '-' || c == '@';
+}
 constexpr Anchor kAnchors[] = {
     // 40 bytes of context before the date, minus the shortest word ("dob").
     {Identifier::kDateOfBirth, kDobAnchors, std::size(kDobAnchors), 0, 40 - 3},
     // "aws" within 160 bytes of the 40 characters; the candidate has one delimiter more
     // on each side.
     {Identifier::kAwsSecretKey, kAwsAnchors, std::size(kAwsAnchors), 160 + 42 + 1, 160},
-    {Identifier::kEmail, kEmailAnchors, std::size(kEmailAnchors), kEmailLookBack + 1, 0},
+    {Identifier::kEmail, kEmailAnchors, std::size(kEmailAnchors), kEmailLookBack + 1, 0, InEmail},
 };
 
 struct ContextWords {
@@ -203,14 +223,19 @@ std::size_t MaxWidth(const char* expression, unsigned flags) {
   return width > kMaxLookBack ? 0 : width;
 }
 
-// Collects every match of one refiner in a window.
+// Collects every match of a refiner or a window database in a window.
+struct WindowMatch {
+  unsigned id;
+  unsigned long long from;
+  unsigned long long to;
+};
 struct WindowState {
-  std::vector<std::pair<unsigned long long, unsigned long long>> matches;
+  std::vector<WindowMatch> matches;
 };
 
-int OnWindow(unsigned int, unsigned long long from, unsigned long long to, unsigned int,
+int OnWindow(unsigned int id, unsigned long long from, unsigned long long to, unsigned int,
              void* ctx) {
-  static_cast<WindowState*>(ctx)->matches.emplace_back(from, to);
+  static_cast<WindowState*>(ctx)->matches.push_back({id, from, to});
   return 0;
 }
 
@@ -238,8 +263,11 @@ int OnMatch(unsigned int id, unsigned long long from, unsigned long long to, uns
 }
 
 // The order in which identifiers claim text: a phone number that overlaps a card, an
-// IBAN, an SSN, an address or a date is part of that, not a phone.
-int ClaimOrder(Identifier id) { return id == Identifier::kPhone ? 1 : 0; }
+// IBAN, an SSN, an address or a date is part of that, not a phone; a secret assignment
+// whose value is a token of a known kind (a GitHub token, a connection string) is that.
+int ClaimOrder(Identifier id) {
+  return id == Identifier::kPhone || id == Identifier::kSecretAssignment ? 1 : 0;
+}
 
 }  // namespace
 
@@ -250,7 +278,24 @@ Result<std::unique_ptr<DlpScanner>> DlpScanner::Create(const DlpConfig& config) 
   for (const Builtin& b : kBuiltins) {
     expressions.emplace_back(b.expression);
     flags.push_back(b.flags);
-    scanner->patterns_.push_back({b.id, -1, false, Context::kNotReal});
+    Pattern p{b.id, -1, false, Context::kNotReal};
+    switch (b.where) {
+      case Where::kMain:
+        break;
+      case Where::kDigitChain:
+        p.trigger = static_cast<int>(TriggerKind::kDigitChain);
+        break;
+      case Where::kLetterDigits:
+        p.trigger = static_cast<int>(TriggerKind::kLetterDigits);
+        break;
+      case Where::kHexColons:
+        p.trigger = static_cast<int>(TriggerKind::kHexColons);
+        break;
+      case Where::kEndOnly:
+        p.end_only = true;
+        break;
+    }
+    scanner->patterns_.push_back(p);
   }
   // Anchored identifiers are looked for only near their context words.
   for (std::size_t i = 0, n = scanner->patterns_.size(); i < n; ++i) {
@@ -268,6 +313,7 @@ Result<std::unique_ptr<DlpScanner>> DlpScanner::Create(const DlpConfig& config) 
       anchor.anchor_of = static_cast<int>(i);
       anchor.reach_before = a.before;
       anchor.reach_after = a.after;
+      anchor.in_match = a.in_match;
       scanner->patterns_.push_back(anchor);
     }
   }
@@ -312,9 +358,23 @@ Result<std::unique_ptr<DlpScanner>> DlpScanner::Create(const DlpConfig& config) 
   std::vector<const char*> c_expressions;
   std::vector<unsigned> c_flags;
   std::vector<unsigned> ids;
+  std::array<std::vector<const char*>, kTriggerKindCount> w_expressions;
+  std::array<std::vector<unsigned>, kTriggerKindCount> w_flags, w_ids;
   for (std::size_t i = 0; i < expressions.size(); ++i) {
     Pattern& p = scanner->patterns_[i];
-    if (!p.is_context && p.anchor_of < 0) {
+    if (p.trigger >= 0) {
+      auto k = static_cast<std::size_t>(p.trigger);
+      w_expressions[k].push_back(expressions[i].c_str());
+      w_flags[k].push_back(flags[i] | kSom);
+      w_ids[k].push_back(static_cast<unsigned>(i));
+      if (p.trigger == static_cast<int>(TriggerKind::kLetterDigits)) {
+        std::size_t width = MaxWidth(expressions[i].c_str(), flags[i]);
+        if (width == 0) return InternalError("dlp: a letter-digit expression is unbounded");
+        scanner->letter_width_ = std::max(scanner->letter_width_, width);
+      }
+      continue;
+    }
+    if (!p.is_context && p.anchor_of < 0 && !p.end_only) {
       p.max_width = MaxWidth(expressions[i].c_str(), flags[i]);
       if (p.refiner == nullptr) {
         hs_compile_error_t* error = nullptr;
@@ -344,8 +404,22 @@ Result<std::unique_ptr<DlpScanner>> DlpScanner::Create(const DlpConfig& config) 
     return InternalError("dlp: Hyperscan refused expression " + std::to_string(expression) + ": " +
                          message);
   }
+  for (std::size_t k = 0; k < w_expressions.size(); ++k) {
+    if (hs_compile_multi(w_expressions[k].data(), w_flags[k].data(), w_ids[k].data(),
+                         static_cast<unsigned>(w_expressions[k].size()), HS_MODE_BLOCK, nullptr,
+                         &scanner->window_db_[k], &error) != HS_SUCCESS) {
+      std::string message = error != nullptr && error->message != nullptr ? error->message : "?";
+      hs_free_compile_error(error);
+      return InternalError("dlp: Hyperscan refused a window expression: " + message);
+    }
+  }
   if (hs_alloc_scratch(scanner->database_, &scanner->prototype_) != HS_SUCCESS) {
     return ResourceExhaustedError("dlp: cannot allocate Hyperscan scratch");
+  }
+  for (hs_database_t* db : scanner->window_db_) {
+    if (hs_alloc_scratch(db, &scanner->prototype_) != HS_SUCCESS) {
+      return ResourceExhaustedError("dlp: cannot allocate Hyperscan scratch");
+    }
   }
   // One scratch serves the main database and every refiner.
   for (const Pattern& p : scanner->patterns_) {
@@ -360,6 +434,9 @@ DlpScanner::~DlpScanner() {
   for (hs_scratch_t* s : pool_) hs_free_scratch(s);
   if (prototype_ != nullptr) hs_free_scratch(prototype_);
   if (database_ != nullptr) hs_free_database(database_);
+  for (hs_database_t* db : window_db_) {
+    if (db != nullptr) hs_free_database(db);
+  }
   for (const Pattern& p : patterns_) {
     if (p.refiner != nullptr) hs_free_database(p.refiner);
   }
@@ -406,6 +483,13 @@ void DlpScanner::FindAnchored(const Pattern& anchor, std::string_view text, std:
   std::size_t width = p.max_width != 0 ? p.max_width : kFirstLookBack;
   std::size_t last_begin = anchor_end + anchor.reach_after;
   std::size_t stop = std::min(text.size(), last_begin + width + 1);
+  if (anchor.in_match != nullptr && anchor_end > 0) {
+    std::size_t run_begin = anchor_end - 1, run_end = anchor_end;
+    while (run_begin > from && anchor.in_match(text[run_begin - 1])) --run_begin;
+    while (run_end < stop && anchor.in_match(text[run_end])) ++run_end;
+    from = std::max(from, run_begin > 0 ? run_begin - 1 : 0);
+    stop = std::min(stop, run_end + 1);
+  }
   if (from >= stop) return;
   if (stop - from > budget) {
     budget = 0;
@@ -417,8 +501,8 @@ void DlpScanner::FindAnchored(const Pattern& anchor, std::string_view text, std:
               OnWindow, &state) != HS_SUCCESS) {
     return;
   }
-  for (const auto& [b, e] : state.matches) {
-    std::size_t begin = from + b, end = from + e;
+  for (const WindowMatch& m : state.matches) {
+    std::size_t begin = from + m.from, end = from + m.to;
     if (begin < first_begin || begin > last_begin) continue;
     if (begin == from && from != 0) continue;  // \b or ^ there saw no text before it
     if (end == stop && stop != text.size()) continue;
@@ -498,6 +582,10 @@ Status DlpScanner::Scan(std::string_view text, DlpScanResult& result) const {
       }
       continue;
     }
+    if (patterns_[c.pattern].end_only) {
+      candidates[kept++] = {c.pattern, c.end - 1, c.end};
+      continue;
+    }
     std::optional<std::size_t> begin =
         FindStart(patterns_[c.pattern], scanned, c.end, scratch, budget);
     if (!begin) continue;
@@ -505,6 +593,30 @@ Status DlpScanner::Scan(std::string_view text, DlpScanResult& result) const {
   }
   candidates.resize(kept);
   if (budget == 0) result.truncated = true;
+  // The digit- and colon-shaped identifiers: only inside their trigger windows, which are
+  // disjoint per kind and hold each possible match whole with a byte of context on either
+  // side. A match touching a window edge that is not the text's saw no real text there.
+  TriggerWindows windows;
+  FindTriggerWindows(scanned, letter_width_, windows);
+  for (std::size_t k = 0; k < windows.windows.size(); ++k) {
+    for (const Span& w : windows.windows[k]) {
+      if (candidates.size() >= kMaxCandidates) {
+        result.truncated = true;
+        break;
+      }
+      WindowState found;
+      if (hs_scan(window_db_[k], scanned.data() + w.begin, static_cast<unsigned>(w.end - w.begin),
+                  0, scratch, OnWindow, &found) != HS_SUCCESS) {
+        continue;
+      }
+      for (const WindowMatch& m : found.matches) {
+        std::size_t begin = w.begin + m.from, end = w.begin + m.to;
+        if (begin == w.begin && w.begin != 0) continue;
+        if (end == w.end && w.end != scanned.size()) continue;
+        candidates.push_back({m.id, begin, end});
+      }
+    }
+  }
   std::sort(anchored.begin(), anchored.end(), [](const Candidate& a, const Candidate& b) {
     return std::tie(a.pattern, a.begin, a.end) < std::tie(b.pattern, b.begin, b.end);
   });

@@ -1,14 +1,18 @@
 #pragma once
-// DlpScanner: every identifier, context word and custom pattern compiled into one
-// Hyperscan block-mode database, matched in one pass that reports match ends only; the
-// start of each candidate is then found by a bounded rescan, and a few identifiers are
-// looked for only in bounded windows around their anchor words (docs/dlp.md). Validators
-// then run on the candidates only. Built once, shared read-only by every scan.
+// DlpScanner: the identifiers keyed on literals (secrets, anchor words), the context words
+// and custom patterns compiled into one Hyperscan block-mode database, matched in one pass
+// that reports match ends only; the start of each candidate is then found by a bounded
+// rescan, and a few identifiers are looked for only in bounded windows around their anchor
+// words. The digit- and colon-shaped identifiers (cards, IBAN, SSN, NINO, phone, IP) are
+// matched only inside the trigger windows one SIMD pass finds (trigger_windows.h), with a
+// small database per kind of window (docs/dlp.md). Validators then run on the candidates
+// only. Built once, shared read-only by every scan.
 //
 // Thread safety: Scan() may be called from any number of threads at once. Each call
 // borrows an hs_scratch_t from a small pool (cloning the prototype when the pool is
 // empty) and gives it back afterwards.
 
+#include <array>
 #include <bitset>
 #include <cstddef>
 #include <memory>
@@ -20,6 +24,7 @@
 #include "bulwark/common/result.h"
 #include "detectors/dlp/dlp_config.h"
 #include "detectors/dlp/identifiers.h"
+#include "detectors/dlp/trigger_windows.h"
 
 struct hs_database;
 struct hs_scratch;
@@ -93,6 +98,15 @@ class DlpScanner {
     // reach_after], `end` being where the anchor's match ends.
     std::size_t reach_before = 0;
     std::size_t reach_after = 0;
+    // For an anchor, when set: the characters every match of its target is made of; the
+    // window is cut down to the run of them around the anchor match.
+    bool (*in_match)(char) = nullptr;
+    // >= 0: not in the main database but in window_db_[trigger], matched only inside the
+    // trigger windows of that TriggerKind (no refiner: that database reports starts).
+    int trigger = -1;
+    // In the main database; a match marks only its last byte for the validator, which
+    // finds the candidate around it (no refiner).
+    bool end_only = false;
   };
   // The leftmost start of a match of `pattern` that ends at `end`, or std::nullopt when
   // none is found within the bounded look-back window.
@@ -111,6 +125,10 @@ class DlpScanner {
   hs_database* database_ = nullptr;
   hs_scratch* prototype_ = nullptr;
   std::vector<Pattern> patterns_;  // indexed by Hyperscan expression id
+  // Per TriggerKind: its expressions with HS_FLAG_SOM_LEFTMOST (ids index patterns_).
+  std::array<hs_database*, kTriggerKindCount> window_db_{};
+  // Longest match of a TriggerKind::kLetterDigits expression.
+  std::size_t letter_width_ = 0;
 
   mutable std::mutex mu_;
   mutable std::vector<hs_scratch*> pool_;  // guarded by mu_

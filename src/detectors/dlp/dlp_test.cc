@@ -248,6 +248,104 @@ TEST(DlpSecretsTest, TokensAndKeys) {
   ExpectNone(Identifier::kConnectionPassword, "Please set Password=changeme; in the form");
 }
 
+// KEY=value, `key: value`, `"key": "value"`, `key = "value"`, `export KEY=value` where the
+// key name says the value is a secret; placeholders, references and prose are not.
+TEST(DlpSecretAssignmentTest, FormsPeopleWrite) {
+  const Identifier id = Identifier::kSecretAssignment;
+  ExpectFound(id, "DB_HOST=db\nDB_PASSWORD=s3cr3t-Value\n", "s3cr3t-Value");
+  ExpectFound(id, "export MYSQL_ROOT_PASSWORD=Xk9#mP2qZ", "Xk9#mP2qZ");
+  ExpectFound(id, "db:\n  password: hunter22  # old\n", "hunter22");
+  ExpectFound(id, R"({"user": "svc", "client_secret": "aB3dE5fG7hJ9kL1m"})", "aB3dE5fG7hJ9kL1m");
+  ExpectFound(id, "[api]\napi_key = \"9f8e7d6c5b4a\"\n", "9f8e7d6c5b4a");
+  ExpectFound(id, "x-api-key: 7Hq2LmZp9WvX\r\n", "7Hq2LmZp9WvX");
+  ExpectFound(id, "dbPassword: 'HunterTwo'", "HunterTwo");  // quoted mixed case
+  ExpectFound(id, "DB_PASS=Zq8!wE4r", "Zq8!wE4r");
+  ExpectFound(id, "auth_token => 'tok_51HxZq2eZvKYlo2C'", "tok_51HxZq2eZvKYlo2C");
+  ExpectFound(id, "Password=Hunter2Pass!", "Hunter2Pass!");  // no connection-string keys
+  ExpectFound(id, "secret: \"my pass 42\"", "my pass 42");   // quoted: up to 2 spaces
+}
+
+TEST(DlpSecretAssignmentTest, PlaceholdersAndReferences) {
+  const Identifier id = Identifier::kSecretAssignment;
+  for (const char* text : {"DB_PASSWORD=${DB_PASSWORD}",
+                           "DB_PASSWORD=$DB_PASS",
+                           "password: %PASSWORD%",
+                           "password: <password>",
+                           "password: \"{{ vault_db_password }}\"",
+                           "password: xxxxxxxx",
+                           "password: ********",
+                           "password: ......",
+                           "password: changeme",
+                           "PASSWORD=ChangeMe",
+                           "password: null",
+                           "secret: undefined",
+                           "token: true",
+                           "secret=abc12",
+                           "secret=aaaaaaa1",
+                           "api_key: your_api_key_here",
+                           "DB_PASSWORD=",
+                           "password: /run/secrets/db_password",
+                           "DB_PASSWORD=123456789",
+                           "password = \"\"",
+                           "token: example-token-1"}) {
+    ExpectNone(id, text);
+  }
+}
+
+TEST(DlpSecretAssignmentTest, NearMisses) {
+  const Identifier id = Identifier::kSecretAssignment;
+  for (const char* text : {
+           "Password: please reset it today",                             // prose, one class
+           "your password: hunter22 is what I use",                       // more words follow
+           "Enter your \"password\": \"Must be at least 8 characters\"",  // a label
+           "bypass=abc123def",
+           "compass: N12E45xx",  // "pass" not a whole part of the key
+           "password_hash=5f4dcc3b5aa765d61d8327deb882cf99",
+           "\"hashed_secret\": \"513e0a36963ae1e8431c041b744679ee578b7c44\"",
+           "publicKeyToken=\"6595b64144ccf1df\"",
+           "if password == 'hunter22':",
+           "Token::Value x1y2z3w4",
+           "password = os.environ['DB_PASSWORD']",
+           "password = getpass()",
+           "token = settings.API_TOKEN",  // an identifier path
+           "https://example.org/reset?token=abc123def456&x=1",
+           "the password_policy: Min8Chars!",  // key ends in another word
+           "tokenizer=bpe-50k-v2",
+       }) {
+    ExpectNone(id, text);
+  }
+  // A value that is a known kind of token or a connection string is reported as that.
+  const std::string ghp = "ghp_" + std::string("A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8");
+  ExpectNone(id, "GITHUB_TOKEN=" + ghp + "\n");
+  ExpectFound(Identifier::kGithubToken, "GITHUB_TOKEN=" + ghp + "\n", ghp);
+  ExpectNone(id, "Server=tcp:sql1;Database=app;User ID=svc;Password=Hunter2Pass!;");
+  // Two assignments on one line, one key holding two keywords.
+  EXPECT_EQ(Found(id, "{\"password\": \"Qw3rty!!\", \"token\": \"Zx9Cv8Bn7\"}"),
+            (std::vector<std::string>{"Qw3rty!!", "Zx9Cv8Bn7"}));
+  EXPECT_EQ(Found(id, "SECRET_TOKEN=Ab12Cd34Ef"), std::vector<std::string>{"Ab12Cd34Ef"});
+}
+
+TEST(DlpSecretAssignmentTest, KeyNamesAndValues) {
+  for (const char* key :
+       {"password", "DB_PASSWORD", "dbPassword", "MYSQL_PASS", "pwd", "x-api-key", "apiKey",
+        "AWS_SECRET_ACCESS_KEY", "client_secret", "auth.token", "SECRET_KEY", "passphrase"}) {
+    EXPECT_TRUE(SecretKeyName(key)) << key;
+  }
+  for (const char* key : {"bypass", "compass", "password_policy", "hashed_secret", "token_url",
+                          "publicKeyToken", "passport", "", "secretary"}) {
+    EXPECT_FALSE(SecretKeyName(key)) << key;
+  }
+  for (const char* value : {"s3cr3t-Value", "8ae31cacf141669ddfb5da", "P@ssw0rd!", "hunter22"}) {
+    EXPECT_TRUE(SecretValueLike(value, false)) << value;
+  }
+  EXPECT_TRUE(SecretValueLike("HunterTwo", true));
+  EXPECT_FALSE(SecretValueLike("HunterTwo", false));  // unquoted: an identifier in code
+  EXPECT_FALSE(SecretValueLike("user_input", false));
+  EXPECT_FALSE(SecretValueLike("a1 b2 c3 d4", true));  // 3 spaces: prose
+  EXPECT_FALSE(SecretValueLike("abc12", false));       // shorter than 6
+  EXPECT_FALSE(SecretValueLike("ab1ab1ab1", false));   // 3 distinct characters
+}
+
 TEST(DlpMaskTest, Formats) {
   EXPECT_EQ(Mask(Identifier::kPaymentCard, "4111 1111 1111 1111"), "************1111");
   EXPECT_EQ(Mask(Identifier::kIban, "DE89 3704 0044 0532 0130 00"), "DE89**************3000");
@@ -256,6 +354,9 @@ TEST(DlpMaskTest, Formats) {
   EXPECT_EQ(Mask(Identifier::kPrivateKey, "-----BEGIN RSA PRIVATE KEY-----"), "private-key:RSA");
   EXPECT_EQ(Mask(Identifier::kPrivateKey, "-----BEGIN PRIVATE KEY-----"), "private-key:generic");
   EXPECT_EQ(Mask(Identifier::kConnectionPassword, "Password=short"), "connection-password:****");
+  EXPECT_EQ(Mask(Identifier::kSecretAssignment, "8ae31cacf141669ddfb5da"),
+            "secret-assignment:****b5da");
+  EXPECT_EQ(Mask(Identifier::kSecretAssignment, "s3cr3t-Val"), "secret-assignment:****");
 }
 
 TEST(DlpDetectorTest, TemplatesFireWithMaskedDetails) {
@@ -292,6 +393,20 @@ TEST(DlpDetectorTest, TemplatesFireWithMaskedDetails) {
       EXPECT_EQ(f.path.ToString().find(value), std::string::npos);
     }
   }
+}
+
+TEST(DlpDetectorTest, EnvFilePasswordIsACredential) {
+  auto findings =
+      Inspect("DB_HOST=db.internal\nDB_USERNAME=app\nDB_PASSWORD=8ae31cacf141669ddfb5da\n");
+  const engine::Finding* f = FindingNamed(findings, "DLP.Credentials");
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->detail.find("secret-assignment: 1 (secret-assignment:****b5da)"), std::string::npos)
+      << f->detail;
+  EXPECT_EQ(f->detail.find("8ae31cacf141669ddfb5da"), std::string::npos);
+  EXPECT_EQ(f->severity, engine::Severity::kHigh);
+  EXPECT_EQ(
+      FindingNamed(Inspect("Please reset your password: use the link below.\n"), "DLP.Credentials"),
+      nullptr);
 }
 
 TEST(DlpDetectorTest, ThresholdsAndContext) {

@@ -479,6 +479,94 @@ std::optional<Span> ValidateConnectionPassword(std::string_view text, Span span)
   return std::nullopt;
 }
 
+// --- secret assignments --------------------------------------------------------------------
+// DB_PASSWORD=…, `password: …` (YAML), `"api_key": "…"` (JSON), `token = "…"`
+// (TOML/INI/properties), `export SECRET=…`. The candidate is the last byte of a keyword
+// somewhere in the key name; the key name is found around it.
+
+// `c` is one of the characters of `set` (never NUL).
+bool OneOf(const char* set, char c) { return c != '\0' && std::strchr(set, c) != nullptr; }
+
+bool IsKeyChar(char c) { return IsAlnum(c) || c == '_' || c == '-' || c == '.'; }
+bool IsLower(char c) { return c >= 'a' && c <= 'z'; }
+bool IsUpperCase(char c) { return c >= 'A' && c <= 'Z'; }
+
+// Longest key name and value looked at.
+constexpr std::size_t kMaxKeyName = 64;
+constexpr std::size_t kMaxSecretValue = 256;
+constexpr std::size_t kMinSecretValue = 6;
+
+std::optional<Span> ValidateSecretAssignment(std::string_view text, Span span) {
+  std::size_t n = text.size();
+  std::size_t ks = span.end - 1, ke = span.end;
+  while (ks > 0 && IsKeyChar(text[ks - 1]) && span.end - ks < kMaxKeyName) --ks;
+  while (ke < n && IsKeyChar(text[ke]) && ke - ks < kMaxKeyName) ++ke;
+  if ((ks > 0 && IsKeyChar(text[ks - 1])) || (ke < n && IsKeyChar(text[ke]))) {
+    return std::nullopt;  // longer than any key name
+  }
+  if (!SecretKeyName(text.substr(ks, ke - ks))) return std::nullopt;
+  // A parameter of a URL (?token=…&, &amp;apiKey=…) is a link's, not a configured secret:
+  // reset and unsubscribe links in every newsletter carry one.
+  if (ks > 0 && OneOf("?&;/#%", text[ks - 1])) return std::nullopt;
+  std::size_t i = ke;
+  // A quoted key ("password": …) closes with the quote it opened with.
+  if (ks > 0 && (text[ks - 1] == '"' || text[ks - 1] == '\'') && i < n && text[i] == text[ks - 1]) {
+    ++i;
+  }
+  auto skip_blanks = [&] {
+    std::size_t limit = i + 16;
+    while (i < n && i < limit && (text[i] == ' ' || text[i] == '\t')) ++i;
+  };
+  skip_blanks();
+  // Separators: = : := => ; not == =~ :: (comparisons, scopes).
+  if (i >= n) return std::nullopt;
+  if (text[i] == '=') {
+    ++i;
+    if (i < n && text[i] == '>') {
+      ++i;
+    } else if (i < n && (text[i] == '=' || text[i] == '~')) {
+      return std::nullopt;
+    }
+  } else if (text[i] == ':') {
+    ++i;
+    if (i < n && text[i] == '=') {
+      ++i;
+    } else if (i < n && text[i] == ':') {
+      return std::nullopt;
+    }
+  } else {
+    return std::nullopt;
+  }
+  skip_blanks();
+  if (i >= n) return std::nullopt;
+  char q = text[i];
+  if (q == '"' || q == '\'' || q == '`') {
+    std::size_t begin = ++i;
+    while (i < n && text[i] != q && text[i] != '\n' && i - begin <= kMaxSecretValue) {
+      if (text[i] == '\\') ++i;  // an escaped character, whatever it is
+      ++i;
+    }
+    if (i >= n || text[i] != q) return std::nullopt;
+    if (!SecretValueLike(text.substr(begin, i - begin), true)) return std::nullopt;
+    return Span{begin, i};
+  }
+  // Unquoted: a token of printable characters that ends the line (or meets a separator of
+  // the syntax around it: ; , & } ]), or a comment follows it. More words after it are
+  // prose ("password: please reset it").
+  auto in_token = [](char c) { return IsAlnum(c) || OneOf("!#$%*+-./:=?@^_~", c); };
+  std::size_t begin = i;
+  while (i < n && in_token(text[i]) && i - begin <= kMaxSecretValue) ++i;
+  std::size_t end = i;
+  if (i < n && !OneOf(";,&}]", text[i])) {
+    while (i < n && (text[i] == ' ' || text[i] == '\t')) ++i;
+    bool ends = i >= n || text[i] == '\n' || text[i] == '\r' || text[i] == '#' ||
+                (text[i] == '/' && i + 1 < n && text[i + 1] == '/');
+    if (!ends) return std::nullopt;
+  }
+  if (!SecretValueLike(text.substr(begin, end - begin), false)) return std::nullopt;
+  return Span{begin, end};
+}
+
 }  // namespace
 
 std::string_view IdentifierName(Identifier id) {
@@ -523,6 +611,8 @@ std::string_view IdentifierName(Identifier id) {
       return "jwt";
     case Identifier::kConnectionPassword:
       return "connection-password";
+    case Identifier::kSecretAssignment:
+      return "secret-assignment";
     case Identifier::kCustomKeyword:
       return "custom-keyword";
     case Identifier::kCustomRegex:
@@ -544,10 +634,97 @@ bool IsSecret(Identifier id) {
     case Identifier::kPrivateKey:
     case Identifier::kJwt:
     case Identifier::kConnectionPassword:
+    case Identifier::kSecretAssignment:
       return true;
     default:
       return false;
   }
+}
+
+bool SecretKeyName(std::string_view key) {
+  struct Word {
+    std::string_view word;
+    bool whole;  // must start the name or follow "_", "-", "." or a lower-case letter (camel)
+  };
+  static constexpr Word kWords[] = {
+      {"password", false},   {"passwd", false},    {"passphrase", false}, {"pass", true},
+      {"pwd", true},         {"secret", false},    {"secretkey", false},  {"secret_key", false},
+      {"secret-key", false}, {"token", false},     {"apikey", false},     {"api_key", false},
+      {"api-key", false},    {"accesskey", false}, {"access_key", false}, {"access-key", false},
+  };
+  if (key.empty() || key.size() > kMaxKeyName) return false;
+  // hashed_secret: a digest of a secret; publicKeyToken: public by name.
+  if (ContainsCaseless(key, "hash") || ContainsCaseless(key, "public")) return false;
+  for (const Word& w : kWords) {
+    if (key.size() < w.word.size()) continue;
+    std::size_t at = key.size() - w.word.size();
+    bool same = true;
+    for (std::size_t j = 0; j < w.word.size() && same; ++j) same = Lower(key[at + j]) == w.word[j];
+    if (!same) continue;
+    if (!w.whole || at == 0) return true;
+    char before = key[at - 1];
+    if (before == '_' || before == '-' || before == '.') return true;
+    if ((IsLower(before) || IsDigit(before)) && IsUpperCase(key[at])) return true;
+  }
+  return false;
+}
+
+bool SecretValueLike(std::string_view v, bool quoted) {
+  if (v.size() < kMinSecretValue || v.size() > kMaxSecretValue) return false;
+  // References and templates: ${VAR} $VAR %VAR% <password> {{ x }} [x] (x); paths.
+  char first = v.front();
+  if (OneOf("$%<{[(/~", first) || v.back() == '>') return false;
+  if (v.find("${") != v.npos || v.find("{{") != v.npos || v.find("://") != v.npos ||
+      v.substr(0, 2) == "./" || v.substr(0, 3) == "../") {
+    return false;
+  }
+  bool lower = false, upper_inside = false, digit = false, symbol = false;
+  std::size_t spaces = 0;
+  std::array<bool, 256> seen{};
+  std::size_t distinct = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    auto c = static_cast<unsigned char>(v[i]);
+    if (c < 0x20 || c == 0x7f) return false;
+    if (!seen[c]) {
+      seen[c] = true;
+      ++distinct;
+    }
+    if (c == ' ') {
+      ++spaces;
+    } else if (IsLower(v[i])) {
+      lower = true;
+    } else if (IsUpperCase(v[i])) {
+      upper_inside |= i > 0;
+    } else if (IsDigit(v[i])) {
+      digit = true;
+    } else if (c < 0x80 && c != '_' && c != '-' && c != '.') {
+      symbol = true;  // "_-." join words of identifiers; they say nothing about entropy
+    }
+  }
+  if (spaces > (quoted ? 2u : 0u)) return false;  // prose, a label, a sentence
+  // Placeholders: xxx, ***, ..., ---, and values fewer than 4 distinct characters.
+  if (distinct < 4) return false;
+  if (std::all_of(v.begin(), v.end(), [](char c) { return OneOf("xX*.-_#?", c); })) {
+    return false;
+  }
+  std::string lowered;
+  for (char c : v) lowered.push_back(Lower(c));
+  for (std::string_view p : {"changeme", "change_me", "change-me", "changeit", "password",
+                             "passw0rd", "secret", "null", "none", "undefined", "redacted",
+                             "example", "placeholder", "dummy", "********", "replaceme"}) {
+    if (lowered == p) return false;
+  }
+  for (std::string_view p :
+       {"your", "xxxx", "****", "_here", "-here", " here", "redacted", "placeholder", "example",
+        "changeme", "process.env", "environ", "getenv", "secrets."}) {
+    if (lowered.find(p) != std::string::npos) return false;
+  }
+  bool letter = lower || upper_inside || std::any_of(v.begin(), v.end(), IsAlpha);
+  // A letter and a digit or symbol ("s3cr3t-Value", "8ae31c…"); or, between quotes, upper
+  // and lower case beyond the first letter ("HunterTwo"). Unquoted, that is an identifier
+  // in code (userInput), and so are dotted or underscored words.
+  if (letter && (digit || symbol)) return true;
+  return quoted && spaces == 0 && lower && upper_inside;
 }
 
 bool LuhnValid(std::string_view digits) {
@@ -649,6 +826,8 @@ std::optional<Span> Validate(Identifier id, std::string_view text, Span span) {
       return ValidateJwt(text, span);
     case Identifier::kConnectionPassword:
       return ValidateConnectionPassword(text, span);
+    case Identifier::kSecretAssignment:
+      return ValidateSecretAssignment(text, span);
     case Identifier::kPrivateKey:
     case Identifier::kSlackWebhook:
     case Identifier::kCustomKeyword:

@@ -32,6 +32,7 @@ enum class Identifier {
   kPrivateKey,
   kJwt,
   kConnectionPassword,
+  kSecretAssignment,  // KEY=value where the key name says password/secret/token/api key
   kCustomKeyword,
   kCustomRegex,
 };
@@ -66,6 +67,14 @@ bool IbanValid(std::string_view compact);
 // The registered IBAN length of a country, or 0 when the country has no IBAN.
 int IbanLength(std::string_view country);
 bool SsnValid(std::string_view area, std::string_view group, std::string_view serial);
+// True when `value`, assigned to a key whose name says it is a secret, looks like one
+// rather than a placeholder, a reference or prose (docs/dlp.md, "Secret assignments").
+// `quoted`: the value was written between quotes (it may then hold up to 2 spaces).
+bool SecretValueLike(std::string_view value, bool quoted);
+// True when `key` (a key name: letters, digits, "_", "-", ".") ends with a word that says
+// its value is a secret: password, passwd, passphrase, pass, pwd, secret, token, api key,
+// access key, secret key (any case; "pass"/"pwd" only as a whole part of the name).
+bool SecretKeyName(std::string_view key);
 // Card brand by prefix and length ("visa", "mastercard", …), or "" when none fits.
 std::string_view CardBrand(std::string_view digits);
 
