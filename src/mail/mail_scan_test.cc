@@ -306,6 +306,34 @@ TEST_F(MailScannerTest, ImpersonationCountsTowardsThePhishingScore) {
   EXPECT_FALSE(plain.outcome.detection());
 }
 
+TEST_F(MailScannerTest, LinksToALookalikeOfTheTenantsDomainArePhishing) {
+  SetPolicy(R"({"rules": [{"name": "phish", "protection": "phishing", "action": "quarantine"}],
+               "impersonation": {"domains": ["acme-corp.com"]}})");
+  MailScanner scanner(harness_->site(), {"mx.test", "[SUSPICIOUS]", "smtp"});
+  const std::string mail =
+      "From: IT Service Desk <it@service-desk.example.net>\r\nTo: ap@acme-corp.com\r\n"
+      "Subject: Mailbox quota\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\n"
+      "Message-ID: <q1@service-desk.example.net>\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: text/html; charset=utf-8\r\n\r\n"
+      "<p>Sign in to keep your mailbox: <a href=\"https://login.acme-c0rp.com/owa?t=abc123\">"
+      "Sign in</a></p>\r\n";
+  MailVerdict verdict = scanner.Scan(Mail(), {}, mail, acme_);
+  std::string lookalike, phishing;
+  for (const auto& f : verdict.outcome.report.findings) {
+    if (f.name == "Url.LookalikeDomain") lookalike = f.detail;
+    if (f.name == "Phishing.Score") phishing = f.detail;
+  }
+  EXPECT_EQ(lookalike, "a link to login.acme-c0rp.com, which imitates acme-corp.com (typo)");
+  EXPECT_NE(phishing.find("lookalike_link +3"), std::string::npos) << phishing;
+  EXPECT_EQ(verdict.disposition, Disposition::kQuarantine);
+  // The event names hosts only: the link's one-time token is nowhere.
+  auto events = harness_->site().store().QueryEvents(acme_, {});
+  ASSERT_TRUE(events.ok());
+  ASSERT_FALSE(events->empty());
+  EXPECT_EQ(events->back().findings_json.find("abc123"), std::string::npos);
+  EXPECT_EQ(events->front().findings_json.find("abc123"), std::string::npos);
+}
+
 TEST_F(MailScannerTest, AFirstSeenExternalSenderAddsToTheImpersonationScore) {
   SetPolicy(R"({"rules": [{"name": "bec", "protection": "impersonation", "action": "tag"}],
                "impersonation": {"people": [{"name": "Jane Doe", "addresses": ["jane@acme-corp.com"]}],

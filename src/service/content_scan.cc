@@ -242,6 +242,10 @@ Result<ContentScanOutcome> ScanContent(Site& site, const ContentScanRequest& req
         }
       }
     }
+    if (auto lookalike = impersonation::CheckLinks(report.urls, policy.protected_identities)) {
+      tenant_findings = true;
+      report.findings.push_back(std::move(*lookalike));
+    }
     if (ApplyUrlLists(entries, report)) tenant_findings = true;
     if (tenant_findings) {
       // The tenant's own findings (lists, impersonation) count for the phishing score too.

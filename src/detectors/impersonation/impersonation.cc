@@ -42,9 +42,9 @@ std::string Skeleton(std::string_view text) {
   std::unique_ptr<USpoofChecker, SpoofCheckerClose> checker(uspoof_open(&status));
   if (U_FAILURE(status)) return {};
   std::string out(text.size() * 4 + 16, '\0');
-  int32_t length = uspoof_getSkeletonUTF8(checker.get(), 0, text.data(),
-                                          static_cast<int32_t>(text.size()), out.data(),
-                                          static_cast<int32_t>(out.size()), &status);
+  int32_t length =
+      uspoof_getSkeletonUTF8(checker.get(), 0, text.data(), static_cast<int32_t>(text.size()),
+                             out.data(), static_cast<int32_t>(out.size()), &status);
   if (U_FAILURE(status) || length < 0) return {};
   out.resize(static_cast<std::size_t>(length));
   return out;
@@ -148,18 +148,32 @@ std::string FormatWeight(double weight) {
 // compromise (English, German, French, Spanish, Portuguese, Dutch).
 const std::vector<std::string_view>& PaymentWords() {
   static const std::vector<std::string_view> words = {
-      "wire transfer", "bank transfer", "bank details", "banking details", "account details",
-      "new account", "change of bank", "updated bank", "gift card", "giftcard", "itunes card",
-      "invoice", "payment", "remittance", "iban", "swift", "überweisung", "bankverbindung",
-      "virement", "coordonnées bancaires", "transferencia", "datos bancarios",
-      "transferência", "dados bancários", "overboeking", "bankgegevens"};
+      "wire transfer",   "bank transfer",   "bank details",   "banking details",
+      "account details", "new account",     "change of bank", "updated bank",
+      "gift card",       "giftcard",        "itunes card",    "invoice",
+      "payment",         "remittance",      "iban",           "swift",
+      "überweisung",     "bankverbindung",  "virement",       "coordonnées bancaires",
+      "transferencia",   "datos bancarios", "transferência",  "dados bancários",
+      "overboeking",     "bankgegevens"};
   return words;
 }
 const std::vector<std::string_view>& UrgencyWords() {
-  static const std::vector<std::string_view> words = {
-      "urgent", "asap", "immediately", "today", "confidential", "are you available",
-      "are you at your desk", "quick favor", "quick favour", "dringend", "vertraulich",
-      "urgente", "confidentiel", "confidencial", "spoed", "vertrouwelijk"};
+  static const std::vector<std::string_view> words = {"urgent",
+                                                      "asap",
+                                                      "immediately",
+                                                      "today",
+                                                      "confidential",
+                                                      "are you available",
+                                                      "are you at your desk",
+                                                      "quick favor",
+                                                      "quick favour",
+                                                      "dringend",
+                                                      "vertraulich",
+                                                      "urgente",
+                                                      "confidentiel",
+                                                      "confidencial",
+                                                      "spoed",
+                                                      "vertrouwelijk"};
   return words;
 }
 
@@ -196,7 +210,8 @@ std::string MessageText(GMimeMessage* message) {
     if (!GMIME_IS_TEXT_PART(part)) continue;
     std::unique_ptr<char, decltype(&g_free)> content(
         g_mime_text_part_get_text(GMIME_TEXT_PART(part)), &g_free);
-    if (content != nullptr) text += AsciiLower(std::string_view(content.get()).substr(0, 64 * 1024)) + " ";
+    if (content != nullptr)
+      text += AsciiLower(std::string_view(content.get()).substr(0, 64 * 1024)) + " ";
   }
   return text;
 }
@@ -255,6 +270,50 @@ std::optional<std::string> LookalikeReason(std::string_view candidate,
   return std::nullopt;
 }
 
+std::optional<engine::Finding> CheckLinks(std::span<const std::string> urls,
+                                          const ProtectedIdentities& identities) {
+  if (identities.domains.empty() || urls.empty()) return std::nullopt;
+  static const urls::DomainRules rules;
+  std::vector<std::pair<std::string, std::string>> protected_orgs;  // (domain, registrable)
+  for (const auto& d : identities.domains) {
+    const std::string domain = AsciiLower(d);
+    protected_orgs.emplace_back(domain, rules.RegistrableDomain(domain));
+  }
+  // Each registrable domain once; a message names few, a bound keeps a hostile one cheap.
+  constexpr std::size_t kMaxDomains = 200;
+  std::vector<std::string> checked;
+  std::size_t links = 0;
+  std::vector<std::string> samples;
+  for (const std::string& text : urls) {
+    auto url = urls::ParseUrl(text);
+    if (!url || url->host_kind != urls::HostKind::kDomain) continue;
+    const bool is_protected =
+        std::any_of(protected_orgs.begin(), protected_orgs.end(),
+                    [&](const auto& p) { return IsDomainOrSubdomain(url->host, p.first); });
+    if (is_protected) continue;
+    const std::string org = rules.RegistrableDomain(url->host);
+    if (std::find(checked.begin(), checked.end(), org) != checked.end()) continue;
+    if (checked.size() >= kMaxDomains) break;
+    checked.push_back(org);
+    for (const auto& [domain, protected_org] : protected_orgs) {
+      std::optional<std::string> reason = LookalikeReason(org, protected_org);
+      if (!reason) continue;
+      ++links;
+      if (samples.size() < 3) {
+        samples.push_back(urls::UnicodeHost(url->host) + ", which imitates " + domain + " (" +
+                          *reason + ")");
+      }
+      break;
+    }
+  }
+  if (links == 0) return std::nullopt;
+  std::string detail = links == 1 ? "a link to " : std::to_string(links) + " link domains: ";
+  for (std::size_t i = 0; i < samples.size(); ++i) detail += (i == 0 ? "" : "; ") + samples[i];
+  engine::Finding f = Finding("Url.LookalikeDomain", std::move(detail));
+  f.detector = "urls";
+  return f;
+}
+
 std::vector<engine::Finding> CheckImpersonation(std::string_view message,
                                                 const ProtectedIdentities& identities,
                                                 const SenderContext& sender) {
@@ -306,8 +365,8 @@ std::vector<engine::Finding> CheckImpersonation(std::string_view message,
     for (const auto& p : protected_domains) {
       std::optional<std::string> reason = LookalikeReason(org, rules.RegistrableDomain(p));
       if (!reason) continue;
-      std::string evidence = std::string(role) + " domain " + domain + " imitates " + p + " (" +
-                             *reason + ")";
+      std::string evidence =
+          std::string(role) + " domain " + domain + " imitates " + p + " (" + *reason + ")";
       if (lookalike_evidence.empty()) lookalike_evidence = evidence;
       triggers.push_back({std::string(role) + "_lookalike", weight, std::move(evidence)});
       return;
@@ -321,8 +380,8 @@ std::vector<engine::Finding> CheckImpersonation(std::string_view message,
   std::vector<Reason> support;
   if (!reply_domain.empty() && !from_domain.empty() &&
       rules.RegistrableDomain(reply_domain) != rules.RegistrableDomain(from_domain)) {
-    support.push_back({"reply_to_other_domain", 1.5,
-                       "replies go to " + rules.RegistrableDomain(reply_domain)});
+    support.push_back(
+        {"reply_to_other_domain", 1.5, "replies go to " + rules.RegistrableDomain(reply_domain)});
   }
   const std::string text = MessageText(parsed.get());
   if (std::string words = FoundWords(text, PaymentWords()); !words.empty()) {

@@ -8,6 +8,7 @@
 // See docs/phishing.md ("Impersonation").
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,12 +46,21 @@ struct SenderContext {
 //    added").
 // Their detail is the score with every reason: the trigger(s) (+3 each) and the supporting
 // evidence that alone is no impersonation — Reply-To on another domain (+1.5), payment
-// change and urgency language (+1 each), a first-seen external sender (+1), e.g. "score 6.5: display_name +3 (the sender
-// calls itself Jane Doe but writes from x.example); reply_to_other_domain +1.5 (…); …".
-// Thread safety: may run on many threads at once.
+// change and urgency language (+1 each), a first-seen external sender (+1), e.g. "score 6.5:
+// display_name +3 (the sender calls itself Jane Doe but writes from x.example);
+// reply_to_other_domain +1.5 (…); …". Thread safety: may run on many threads at once.
 std::vector<engine::Finding> CheckImpersonation(std::string_view message,
                                                 const ProtectedIdentities& identities,
                                                 const SenderContext& sender = {});
+
+// At most one finding for links (`urls`: normalised URLs the scan found, e.g.
+// ScanReport::urls) whose host imitates a protected domain — the sign-in page of the
+// tenant's own brand, faked: Url.LookalikeDomain (detector "urls", so it falls under the
+// phishing protection; suspicious, high) naming how many links and up to three hosts with
+// the domain each imitates and how ("links to acme-c0rp.com, which imitates acme-corp.com
+// (homoglyph)"). Hosts only, never paths or queries. Nothing is fetched or resolved.
+std::optional<engine::Finding> CheckLinks(std::span<const std::string> urls,
+                                          const ProtectedIdentities& identities);
 
 // How `candidate` (a registrable domain, ASCII or Unicode) imitates `protected_domain`, or
 // nullopt when it does not (or is the same domain).

@@ -46,12 +46,13 @@ TEST(ImpersonationTest, SupportingEvidenceIsScoredAndListedWithTheTrigger) {
   const std::string& detail = findings.front().detail;
   EXPECT_NE(detail.find("score 6.5: display_name +3"), std::string::npos) << detail;
   EXPECT_NE(detail.find("reply_to_other_domain +1.5 (replies go to other-mailbox.example)"),
-            std::string::npos) << detail;
+            std::string::npos)
+      << detail;
   EXPECT_NE(detail.find("payment_language +1 (invoice)"), std::string::npos) << detail;
   EXPECT_NE(detail.find("urgency_language +1 (urgent, today)"), std::string::npos) << detail;
   // A first-seen external sender is one more supporting reason …
-  auto first_seen = CheckImpersonation(
-      Mail("\"Jane Doe\" <jane.doe@ceo-mail.example>"), Acme(), SenderContext{.first_seen = true});
+  auto first_seen = CheckImpersonation(Mail("\"Jane Doe\" <jane.doe@ceo-mail.example>"), Acme(),
+                                       SenderContext{.first_seen = true});
   ASSERT_TRUE(Has(first_seen, "Impersonation.DisplayName"));
   EXPECT_NE(first_seen.front().detail.find(
                 "first_seen_sender +1 (the sender has not written to the tenant before)"),
@@ -77,9 +78,37 @@ TEST(ImpersonationTest, ThePersonsOwnAddressesAndTheTenantsDomainsAreNotImperson
 TEST(ImpersonationTest, LookalikeDomainsOfTheSenderAndReplyTo) {
   EXPECT_TRUE(Has(CheckImpersonation(Mail("Billing <b@acme-c0rp.com>"), Acme()),
                   "Impersonation.LookalikeDomain", "acme-c0rp.com imitates acme-corp.com"));
-  EXPECT_TRUE(Has(CheckImpersonation(
-                      Mail("Billing <b@paymaster.com>", "Reply-To: <ap@paymastre.com>\r\n"), Acme()),
-                  "Impersonation.LookalikeDomain", "reply-to domain paymastre.com"));
+  EXPECT_TRUE(
+      Has(CheckImpersonation(Mail("Billing <b@paymaster.com>", "Reply-To: <ap@paymastre.com>\r\n"),
+                             Acme()),
+          "Impersonation.LookalikeDomain", "reply-to domain paymastre.com"));
+}
+
+TEST(ImpersonationTest, LinksToLookalikesOfProtectedDomains) {
+  const std::vector<std::string> urls = {
+      "https://login.acme-c0rp.com/sso?token=secret-one-time-value",
+      "https://www.acme-corp.com/help",     // the real one
+      "https://sub.login.acme-c0rp.com/x",  // the same lookalike again: counted once
+      "https://xn--pymaster-16g.com/pay",   // Cyrillic а
+      "http://192.0.2.7/acme-corp.com",     // no host to compare
+      "https://example.org/acme-corp"};
+  std::optional<engine::Finding> f = CheckLinks(urls, Acme());
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->name, "Url.LookalikeDomain");
+  EXPECT_EQ(f->detector, "urls");
+  EXPECT_EQ(f->category, engine::Category::kSuspicious);
+  EXPECT_EQ(f->detail,
+            "2 link domains: login.acme-c0rp.com, which imitates acme-corp.com (typo); "
+            "p\xD0\xB0ymaster.com, which imitates paymaster.com (homoglyph)")
+      << f->detail;
+  // Hosts only: never a path or query (one-time tokens).
+  EXPECT_EQ(f->detail.find("token"), std::string::npos);
+
+  // Near misses: the tenant's own domains and subdomains, unrelated domains, no domains.
+  const std::vector<std::string> clean = {"https://mail.acme-corp.com/", "https://paymaster.com/",
+                                          "https://example.com/", "https://acme.org/"};
+  EXPECT_FALSE(CheckLinks(clean, Acme()).has_value());
+  EXPECT_FALSE(CheckLinks(urls, ProtectedIdentities{}).has_value());
 }
 
 TEST(ImpersonationTest, LookalikeReasons) {

@@ -583,6 +583,9 @@ Assessment PhishingScorer::Score(std::string_view message,
     // Supporting only: impersonation alone is its own protection (tagged by default);
     // with another phishing signal it makes the message phishing.
     if (f.name.starts_with("Impersonation.")) add("impersonation", 2, f.name);
+    // A link to a fake of the tenant's own domain: its sign-in page, imitated.
+    if (f.name == "Url.LookalikeDomain")
+      add("lookalike_link", 3, "a link imitates a protected domain");
     // Content signals of the lure's attachments: what the other detectors call suspicious
     // there (the engine reports script in HTML bodies as policy, in attachments as suspicious).
     const bool suspicious = f.category == engine::Category::kSuspicious;
