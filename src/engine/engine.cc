@@ -119,7 +119,7 @@ class Engine::Impl {
 
   // Adds the assessors' findings about the outermost object to `result`.
   void RunAssessors(const content::ObjectInfo& root, std::string_view bytes,
-                    std::span<const std::string> urls, NodeResult& result) const;
+                    const std::vector<std::string>& urls, NodeResult& result) const;
 
   const EngineOptions& options() const { return options_; }
   VerdictCache& cache() const { return cache_; }
@@ -295,20 +295,18 @@ void Engine::Impl::Walk::RunUnpacker(const content::Object& object, FindingSink&
 }
 
 void Engine::Impl::RunAssessors(const content::ObjectInfo& root, std::string_view bytes,
-                                std::span<const std::string> urls, NodeResult& result) const {
-  const std::size_t walked = result.findings.size();
+                                const std::vector<std::string>& urls, NodeResult& result) const {
+  // Each assessor sees the detectors' findings, not another assessor's.
+  FindingList made;
   for (const auto& assessor : assessors_) {
     if (!assessor->Accepts(root)) continue;
-    // Each assessor sees the detectors' findings, not another assessor's.
-    FindingList made;
-    Status status = assessor->Assess(
-        root, bytes, std::span<const Finding>(result.findings.data(), walked), urls, made);
-    for (Finding& finding : made.findings()) AddFinding(result, std::move(finding));
+    Status status = assessor->Assess(root, bytes, result.findings, urls, made);
     if (!status.ok()) {
-      AddFinding(result, Finding::Unscannable(std::string(assessor->Name()),
-                                              UnscannableReason::kScanError, status.message()));
+      made.Add(Finding::Unscannable(std::string(assessor->Name()), UnscannableReason::kScanError,
+                                    status.message()));
     }
   }
+  for (Finding& finding : made.findings()) AddFinding(result, std::move(finding));
 }
 
 void Engine::Impl::Reassess(std::string_view bytes, ScanReport& report) const {

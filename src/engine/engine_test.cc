@@ -293,7 +293,7 @@ class TallyAssessor : public Assessor {
   std::string_view Name() const override { return "tally"; }
   bool Accepts(const content::ObjectInfo& root) const override { return root.name != "skip"; }
   Status Assess(const content::ObjectInfo& root, std::string_view bytes,
-                std::span<const Finding> findings, std::span<const std::string> urls,
+                const std::vector<Finding>& findings, const std::vector<std::string>& urls,
                 FindingSink& sink) const override {
     ++calls_;
     Finding f;

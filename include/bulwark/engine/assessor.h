@@ -5,11 +5,12 @@
 // authentication, URL and content findings with the message's own signals.
 //
 // Thread safety: one instance serves every scan on every thread at once; Assess() is const.
+// (C++17-clean: included by sources built as C++17 for qpdf's headers.)
 
 #include <memory>
-#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bulwark/common/status.h"
 #include "bulwark/content/object.h"
@@ -32,7 +33,7 @@ class Assessor {
   // to be fetched, logged or stored). Must be bounded in time by the object's size: it
   // runs after the scan's deadline has been checked. Returns non-OK only on a fault.
   virtual Status Assess(const content::ObjectInfo& root, std::string_view bytes,
-                        std::span<const Finding> findings, std::span<const std::string> urls,
+                        const std::vector<Finding>& findings, const std::vector<std::string>& urls,
                         FindingSink& sink) const = 0;
 };
 

@@ -14,7 +14,7 @@ class PhishingAssessor : public engine::Assessor {
   }
 
   Status Assess(const content::ObjectInfo&, std::string_view bytes,
-                std::span<const engine::Finding> findings, std::span<const std::string> urls,
+                const std::vector<engine::Finding>& findings, const std::vector<std::string>& urls,
                 engine::FindingSink& sink) const override {
     phishing::Assessment assessment = scorer_.Score(bytes, findings, urls);
     if (assessment.phishing()) sink.Add(phishing::ToFinding(assessment));
