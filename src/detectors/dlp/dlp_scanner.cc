@@ -26,6 +26,8 @@ constexpr std::size_t kMaxLookBack = 64 * 1024;
 // end at every byte. Past it the result says the text was only partly examined.
 constexpr std::size_t kRescanFactor = 16;
 constexpr std::size_t kRescanFloor = 4u << 20;
+// Trigger windows are scanned in batches of about this many bytes (one Hyperscan call each).
+constexpr std::size_t kWindowBatchBytes = 64 * 1024;
 
 constexpr unsigned kSom = HS_FLAG_SOM_LEFTMOST;
 constexpr unsigned kCaseless = HS_FLAG_CASELESS;
@@ -44,17 +46,32 @@ enum class Where {
   kEndOnly,
 };
 
+// What a digit-chain window must hold for an expression to match in it (no match without
+// it): lets windows that lack it be scanned with a database without that expression.
+constexpr unsigned kNeedsPlus = 1;         // a "+"
+constexpr unsigned kNeedsTwelve = 2;       // 12 digits
+constexpr std::size_t kChainVariants = 4;  // every combination of the two
+
+// The window database of the digit-chain windows holding what `variant` says: the whole
+// set (both) in the kDigitChain slot, the others after the trigger kinds.
+std::size_t ChainSlot(std::size_t variant) {
+  return variant == kChainVariants - 1 ? static_cast<std::size_t>(TriggerKind::kDigitChain)
+                                       : kTriggerKindCount + variant;
+}
+
 struct Builtin {
   Identifier id;
   const char* expression;
   unsigned flags;
   Where where = Where::kMain;
+  unsigned needs = 0;  // kNeeds* (kDigitChain expressions only)
 };
 
 // One entry per expression. Validators (identifiers.cc) do what Hyperscan cannot:
 // checksums, ranges, context windows and the characters just outside a match.
 constexpr Builtin kBuiltins[] = {
-    {Identifier::kPaymentCard, R"(\b\d(?:[ -]?\d){11,18}\b)", kSom, Where::kDigitChain},
+    {Identifier::kPaymentCard, R"(\b\d(?:[ -]?\d){11,18}\b)", kSom, Where::kDigitChain,
+     kNeedsTwelve},
     // Compact in any case (as typed), or upper case with single spaces anywhere.
     {Identifier::kIban, R"(\b[A-Za-z]{2}\d{2}[A-Za-z0-9]{11,30}\b)", kSom, Where::kLetterDigits},
     {Identifier::kIban, R"(\b[A-Z]{2} ?\d{2}(?: ?[A-Z0-9]){11,30}\b)", kSom, Where::kLetterDigits},
@@ -65,7 +82,8 @@ constexpr Builtin kBuiltins[] = {
      kSom, Where::kLetterDigits},
     {Identifier::kEmail, R"([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b)",
      kSom},
-    {Identifier::kPhone, R"(\+[1-9]\d{0,3}(?:[ .-]?\(?\d{1,5}\)?){1,6})", kSom, Where::kDigitChain},
+    {Identifier::kPhone, R"(\+[1-9]\d{0,3}(?:[ .-]?\(?\d{1,5}\)?){1,6})", kSom, Where::kDigitChain,
+     kNeedsPlus},
     {Identifier::kPhone,
      R"((?:\(\d{2,5}\) ?|\b\d{2,5}[ .-])\d{2,4}[ .-]\d{2,4}(?:[ .-]\d{2,4})?\b)", kSom,
      Where::kDigitChain},
@@ -279,6 +297,7 @@ Result<std::unique_ptr<DlpScanner>> DlpScanner::Create(const DlpConfig& config) 
     expressions.emplace_back(b.expression);
     flags.push_back(b.flags);
     Pattern p{b.id, -1, false, Context::kNotReal};
+    p.needs = b.needs;
     switch (b.where) {
       case Where::kMain:
         break;
@@ -358,15 +377,21 @@ Result<std::unique_ptr<DlpScanner>> DlpScanner::Create(const DlpConfig& config) 
   std::vector<const char*> c_expressions;
   std::vector<unsigned> c_flags;
   std::vector<unsigned> ids;
-  std::array<std::vector<const char*>, kTriggerKindCount> w_expressions;
-  std::array<std::vector<unsigned>, kTriggerKindCount> w_flags, w_ids;
+  std::array<std::vector<const char*>, kWindowDbCount> w_expressions;
+  std::array<std::vector<unsigned>, kWindowDbCount> w_flags, w_ids;
   for (std::size_t i = 0; i < expressions.size(); ++i) {
     Pattern& p = scanner->patterns_[i];
     if (p.trigger >= 0) {
       auto k = static_cast<std::size_t>(p.trigger);
-      w_expressions[k].push_back(expressions[i].c_str());
-      w_flags[k].push_back(flags[i] | kSom);
-      w_ids[k].push_back(static_cast<unsigned>(i));
+      bool chain = k == static_cast<std::size_t>(TriggerKind::kDigitChain);
+      for (std::size_t v = 0; v < (chain ? kChainVariants : 1); ++v) {
+        // Variant v: digit-chain windows that hold what v says (kNeeds* bits) and no more.
+        if ((p.needs & ~v) != 0) continue;
+        std::size_t slot = chain ? ChainSlot(v) : k;
+        w_expressions[slot].push_back(expressions[i].c_str());
+        w_flags[slot].push_back(flags[i] | kSom);
+        w_ids[slot].push_back(static_cast<unsigned>(i));
+      }
       if (p.trigger == static_cast<int>(TriggerKind::kLetterDigits)) {
         std::size_t width = MaxWidth(expressions[i].c_str(), flags[i]);
         if (width == 0) return InternalError("dlp: a letter-digit expression is unbounded");
@@ -598,19 +623,63 @@ Status DlpScanner::Scan(std::string_view text, DlpScanResult& result) const {
   // side. A match touching a window edge that is not the text's saw no real text there.
   TriggerWindows windows;
   FindTriggerWindows(scanned, letter_width_, windows);
+  // The windows of a kind are scanned together: copied one after the other into a batch,
+  // a newline between two (no window expression matches a newline, so no match spans
+  // two windows, and \b sees a non-word byte at each edge as it would at a buffer's end).
+  // One Hyperscan call per batch instead of one per window: its start-up cost per call,
+  // not the bytes, dominated.
+  std::string batch;
+  std::vector<std::size_t> batch_at;  // offset in `batch` of each window of the batch
+  std::vector<Span> batch_windows;
+  // Digit-chain windows go to the database of what they hold (a "+", 12 digits).
+  std::array<std::vector<Span>, kWindowDbCount> by_db;
   for (std::size_t k = 0; k < windows.windows.size(); ++k) {
+    if (k != static_cast<std::size_t>(TriggerKind::kDigitChain)) {
+      by_db[k] = std::move(windows.windows[k]);
+      continue;
+    }
     for (const Span& w : windows.windows[k]) {
+      std::size_t digits = 0;
+      bool plus = false;
+      for (std::size_t j = w.begin; j < w.end; ++j) {
+        char c = scanned[j];
+        digits += c >= '0' && c <= '9' ? 1 : 0;
+        plus |= c == '+';
+      }
+      by_db[ChainSlot((plus ? kNeedsPlus : 0) | (digits >= 12 ? kNeedsTwelve : 0))].push_back(w);
+    }
+  }
+  for (std::size_t k = 0; k < by_db.size(); ++k) {
+    const std::vector<Span>& spans = by_db[k];
+    for (std::size_t first = 0; first < spans.size();) {
       if (candidates.size() >= kMaxCandidates) {
         result.truncated = true;
         break;
       }
+      batch.clear();
+      batch_at.clear();
+      batch_windows.clear();
+      std::size_t next = first;
+      for (; next < spans.size() && (next == first || batch.size() < kWindowBatchBytes); ++next) {
+        const Span& w = spans[next];
+        if (!batch.empty()) batch.push_back('\n');
+        batch_at.push_back(batch.size());
+        batch_windows.push_back(w);
+        batch.append(scanned.data() + w.begin, w.end - w.begin);
+      }
+      first = next;
       WindowState found;
-      if (hs_scan(window_db_[k], scanned.data() + w.begin, static_cast<unsigned>(w.end - w.begin),
-                  0, scratch, OnWindow, &found) != HS_SUCCESS) {
+      if (hs_scan(window_db_[k], batch.data(), static_cast<unsigned>(batch.size()), 0, scratch,
+                  OnWindow, &found) != HS_SUCCESS) {
         continue;
       }
       for (const WindowMatch& m : found.matches) {
-        std::size_t begin = w.begin + m.from, end = w.begin + m.to;
+        // The window holding the match: the last that starts at or before it.
+        auto at =
+            std::upper_bound(batch_at.begin(), batch_at.end(), static_cast<std::size_t>(m.from)) -
+            1;
+        const Span& w = batch_windows[static_cast<std::size_t>(at - batch_at.begin())];
+        std::size_t begin = w.begin + (m.from - *at), end = w.begin + (m.to - *at);
         if (begin == w.begin && w.begin != 0) continue;
         if (end == w.end && w.end != scanned.size()) continue;
         candidates.push_back({m.id, begin, end});

@@ -104,6 +104,9 @@ class DlpScanner {
     // >= 0: not in the main database but in window_db_[trigger], matched only inside the
     // trigger windows of that TriggerKind (no refiner: that database reports starts).
     int trigger = -1;
+    // For a kDigitChain expression: what a window must hold for it to match there
+    // (dlp_scanner.cc, kNeeds*); windows without it use a database without it.
+    unsigned needs = 0;
     // In the main database; a match marks only its last byte for the validator, which
     // finds the candidate around it (no refiner).
     bool end_only = false;
@@ -125,8 +128,11 @@ class DlpScanner {
   hs_database* database_ = nullptr;
   hs_scratch* prototype_ = nullptr;
   std::vector<Pattern> patterns_;  // indexed by Hyperscan expression id
-  // Per TriggerKind: its expressions with HS_FLAG_SOM_LEFTMOST (ids index patterns_).
-  std::array<hs_database*, kTriggerKindCount> window_db_{};
+  // Per TriggerKind: its expressions with HS_FLAG_SOM_LEFTMOST (ids index patterns_); then
+  // the digit-chain expressions for windows without a "+", without 12 digits, or without
+  // either (the expressions that need them left out).
+  static constexpr std::size_t kWindowDbCount = kTriggerKindCount + 3;
+  std::array<hs_database*, kWindowDbCount> window_db_{};
   // Longest match of a TriggerKind::kLetterDigits expression.
   std::size_t letter_width_ = 0;
 

@@ -494,5 +494,43 @@ TEST(DlpDetectorTest, LargeObjectsAreScannedUpToTheLimit) {
       << pci->detail;
 }
 
+// Trigger windows are scanned in batches (a newline between two) and digit chains with the
+// database of what they hold: a "+" (the "+…" phone expression) and 12 digits (cards).
+// Each window finds what it would alone, whichever database and batch it lands in, at the
+// edges of the text too.
+TEST(DlpWindowBatchTest, SameMatchesInBatchesAndChainVariants) {
+  ExpectFound(Identifier::kPaymentCard, "4111 1111 1111 1111", "4111 1111 1111 1111");
+  ExpectFound(Identifier::kPhone, "+1 415 555 0132", "+1 415 555 0132");
+  ExpectFound(Identifier::kUsSsn, "457-55-5462", "457-55-5462");
+  // A card chain with a "+" (the full database), one without; a phone without a "+" and
+  // under 12 digits (neither), one with a "+".
+  ExpectFound(Identifier::kPaymentCard, "pay +4111 1111 1111 1111 now", "4111 1111 1111 1111");
+  ExpectFound(Identifier::kPhone, "call (415) 555-0132 today", "(415) 555-0132");
+  // Eleven digits: no card expression in that window, and none could match.
+  ExpectNone(Identifier::kPaymentCard, "n 4111 1111 111 x");
+  // Many windows of every kind in one text (several batches): each found once, and no
+  // match joins two windows.
+  std::string text;
+  std::vector<std::string> cards, phones, ssns, ibans, ips;
+  for (int i = 0; i < 4000; ++i) {
+    text +=
+        "card 4111 1111 1111 1111, tel +1 415 555 0132, ssn 457-55-5462, iban "
+        "DE89370400440532013000, ip 10.0.0.1 and 2001:db8::8a2e:370:7334. ";
+    cards.push_back("4111 1111 1111 1111");
+    phones.push_back("+1 415 555 0132");
+    ssns.push_back("457-55-5462");
+    ibans.push_back("DE89370400440532013000");
+    ips.push_back("10.0.0.1");
+  }
+  text += "4111111111111111";
+  cards.push_back("4111111111111111");
+  EXPECT_EQ(Found(Identifier::kPaymentCard, text), cards);
+  EXPECT_EQ(Found(Identifier::kPhone, text), phones);
+  EXPECT_EQ(Found(Identifier::kUsSsn, text), ssns);
+  EXPECT_EQ(Found(Identifier::kIban, text), ibans);
+  EXPECT_EQ(Found(Identifier::kIpv4, text), ips);
+  EXPECT_EQ(Found(Identifier::kIpv6, text).size(), 4000u);
+}
+
 }  // namespace
 }  // namespace bulwark::detectors::dlp
