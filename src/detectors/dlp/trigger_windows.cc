@@ -157,8 +157,10 @@ void FindTriggerWindows(std::string_view text, std::size_t letter_width, Trigger
       // The common case in prose: a short number ("12", "2024") inside the block with no
       // digit in the 3 bytes after it (no separator can join another group) and no letter
       // just before it: no chain, no IBAN/NINO start; drop it from the mask.
-      std::uint64_t run = ~(digits >> b);
-      auto len = static_cast<unsigned>(__builtin_ctzll(run));  // run has a zero: b < 64
+      // The digit run from b: up to the first non-digit, or to the block's end when the
+      // block is all digits from b on (then ~(digits >> b) is 0, which ctz must not see).
+      const std::uint64_t run = ~(digits >> b);
+      const unsigned len = run == 0 ? 64 - b : static_cast<unsigned>(__builtin_ctzll(run));
       std::size_t pos = i + b;
       if (b + len + 4 <= 64 && len < kChainMinDigits && ((digits >> (b + len)) & 0xF) == 0 &&
           (pos < 2 || !IsAlpha(data[pos - 1])) &&

@@ -85,5 +85,19 @@ TEST(TriggerWindowsTest, BlockEdgesAndLongText) {
   EXPECT_EQ(Windows(TriggerKind::kDigitChain, "1"), V{});
 }
 
+TEST(TriggerWindowsTest, BlocksThatAreAllDigits) {
+  // A 64-byte block of digits only, at the start or after a shorter run (found by the
+  // fuzzer: the run length must not be taken from an all-ones mask).
+  for (std::size_t digits : {64u, 65u, 86u, 128u, 200u}) {
+    std::string text = std::string(digits, '7') + " tail";
+    auto w = Windows(TriggerKind::kDigitChain, text);
+    ASSERT_EQ(w.size(), 1u) << digits;
+    EXPECT_EQ(w[0], std::string(digits, '7') + " t") << digits;
+    w = Windows(TriggerKind::kDigitChain, "ab " + text);
+    ASSERT_EQ(w.size(), 1u) << digits;
+    EXPECT_EQ(w[0], "b " + std::string(digits, '7') + " t") << digits;
+  }
+}
+
 }  // namespace
 }  // namespace bulwark::detectors::dlp
