@@ -15,7 +15,7 @@ namespace {
 
 // Bumped whenever unpacking or detection logic changes what a scan finds, so cached
 // results of an older engine are never reused.
-constexpr std::string_view kEngineVersion = "bulwark-engine/1";
+constexpr std::string_view kEngineVersion = "bulwark-engine/2";
 
 // The detectors built from one load of the signature sources. Immutable once published.
 struct DetectorSet {
@@ -140,7 +140,9 @@ class Engine::Impl {
 };
 
 // One scan's traversal: depth first, each node looked up in the cache, inspected by
-// every detector that accepts it, then opened by the first unpacker that accepts it.
+// every detector that accepts it, then opened by the first unpacker that accepts it;
+// detectors that read a container's own bytes (Detector::ReadsOwnBytes) come last, on
+// the bytes its scanned members did not cover.
 class Engine::Impl::Walk {
  public:
   Walk(const Impl& engine, const DetectorSet& set, ScanContext& ctx)
@@ -162,8 +164,10 @@ class Engine::Impl::Walk {
       return result;
     }
     const std::uint64_t urls_before = ctx_.urls_noted();
-    RunDetectors(object, sink, result);
-    RunUnpacker(object, sink, result);
+    RunDetectors(object, /*own_bytes=*/false, sink, result);
+    std::vector<ByteRange> scanned_members;
+    RunUnpacker(object, sink, result, scanned_members);
+    RunOwnBytesDetectors(object, scanned_members, sink, result);
     // The scan-wide judgements, before caching so that a cache hit carries them too: they
     // depend only on the object, its findings and its URLs.
     if (object.info.depth == 0)
@@ -181,9 +185,11 @@ class Engine::Impl::Walk {
  private:
   class Children;
 
-  void RunDetectors(const content::Object& object, FindingSink& sink, NodeResult& result) {
+  // The detectors that read the object as a whole, or (own_bytes) its own bytes only.
+  void RunDetectors(const content::Object& object, bool own_bytes, FindingSink& sink,
+                    NodeResult& result) {
     for (const auto& detector : set_.detectors) {
-      if (!detector->Accepts(object.info)) continue;
+      if (detector->ReadsOwnBytes() != own_bytes || !detector->Accepts(object.info)) continue;
       Status status = detector->Inspect(object, ctx_, sink);
       if (status.ok()) continue;
       auto reason = status.code() == StatusCode::kDeadlineExceeded ? UnscannableReason::kTimeLimit
@@ -193,7 +199,10 @@ class Engine::Impl::Walk {
     }
   }
 
-  void RunUnpacker(const content::Object& object, FindingSink& sink, NodeResult& result);
+  void RunUnpacker(const content::Object& object, FindingSink& sink, NodeResult& result,
+                   std::vector<ByteRange>& scanned_members);
+  void RunOwnBytesDetectors(const content::Object& object, std::vector<ByteRange> scanned_members,
+                            FindingSink& sink, NodeResult& result);
 
   const Impl& engine_;
   const DetectorSet& set_;
@@ -203,10 +212,27 @@ class Engine::Impl::Walk {
 // Receives one container's members and scans each as it arrives.
 class Engine::Impl::Walk::Children : public ChildSink {
  public:
-  Children(Walk& walk, const content::Object& parent, NodeResult& result)
-      : walk_(walk), parent_(parent), result_(result) {}
+  Children(Walk& walk, const content::Object& parent, NodeResult& result,
+           std::vector<ByteRange>& scanned_members)
+      : walk_(walk), parent_(parent), result_(result), scanned_members_(scanned_members) {}
 
   Status Add(std::string name, content::Blob data) override {
+    bool scanned = false;
+    return Scan(std::move(name), std::move(data), scanned);
+  }
+
+  Status AddStored(std::string name, content::Blob data, ByteRange stored) override {
+    bool scanned = false;
+    Status status = Scan(std::move(name), std::move(data), scanned);
+    if (scanned && stored.begin < stored.end && stored.end <= parent_.bytes().size()) {
+      scanned_members_.push_back(stored);
+    }
+    return status;
+  }
+
+ private:
+  // Scans one member; `scanned` tells whether it was (not over a limit).
+  Status Scan(std::string name, content::Blob data, bool& scanned) {
     ScanContext& ctx = walk_.ctx_;
     const Limits& limits = ctx.limits();
     ++index_;
@@ -253,10 +279,10 @@ class Engine::Impl::Walk::Children : public ChildSink {
     child.data = std::move(data);
     auto digest = crypto::Sha256(child.bytes());
     Absorb(result_, walk_.ScanNode(child, digest, nullptr), name);
+    scanned = true;
     return OkStatus();
   }
 
- private:
   Status Stop(UnscannableReason reason, std::string detail, Status status) {
     if (!stopped_) {
       AddFinding(result_, Finding::Unscannable("engine", reason, std::move(detail)));
@@ -268,13 +294,14 @@ class Engine::Impl::Walk::Children : public ChildSink {
   Walk& walk_;
   const content::Object& parent_;
   NodeResult& result_;
+  std::vector<ByteRange>& scanned_members_;
   std::size_t index_ = 0;
   std::uint64_t unpacked_ = 0;
   bool stopped_ = false;
 };
 
 void Engine::Impl::Walk::RunUnpacker(const content::Object& object, FindingSink& sink,
-                                     NodeResult& result) {
+                                     NodeResult& result, std::vector<ByteRange>& scanned_members) {
   for (const auto& unpacker : engine_.unpackers_) {
     if (!unpacker->Accepts(object.info)) continue;
     if (object.info.depth >= ctx_.limits().max_depth) {
@@ -284,7 +311,7 @@ void Engine::Impl::Walk::RunUnpacker(const content::Object& object, FindingSink&
                                           std::to_string(ctx_.limits().max_depth) + " reached"));
       return;
     }
-    Children children(*this, object, result);
+    Children children(*this, object, result, scanned_members);
     Status status = unpacker->Unpack(object, ctx_, children, sink);
     if (!status.ok()) {
       AddFinding(result, Finding::Unscannable(std::string(unpacker->Name()),
@@ -292,6 +319,33 @@ void Engine::Impl::Walk::RunUnpacker(const content::Object& object, FindingSink&
     }
     return;  // the first unpacker that accepts an object owns it
   }
+}
+
+void Engine::Impl::Walk::RunOwnBytesDetectors(const content::Object& object,
+                                              std::vector<ByteRange> scanned_members,
+                                              FindingSink& sink, NodeResult& result) {
+  if (scanned_members.empty()) {
+    RunDetectors(object, /*own_bytes=*/true, sink, result);
+    return;
+  }
+  // What is left of the container once the stored forms of its scanned members are cut
+  // out; ranges may arrive out of order and, from a lenient parser, overlap.
+  std::sort(scanned_members.begin(), scanned_members.end(),
+            [](const ByteRange& a, const ByteRange& b) { return a.begin < b.begin; });
+  const std::string_view bytes = object.bytes();
+  std::string own;
+  own.reserve(bytes.size() / 4);
+  std::size_t from = 0;
+  for (const ByteRange& member : scanned_members) {
+    if (member.begin > from) own.append(bytes.substr(from, member.begin - from));
+    from = std::max(from, member.end);
+  }
+  if (from < bytes.size()) own.append(bytes.substr(from));
+  content::Object own_bytes;
+  own_bytes.info = object.info;
+  own_bytes.info.size = own.size();
+  own_bytes.data = content::Blob::Own(std::move(own));
+  RunDetectors(own_bytes, /*own_bytes=*/true, sink, result);
 }
 
 void Engine::Impl::RunAssessors(const content::ObjectInfo& root, std::string_view bytes,

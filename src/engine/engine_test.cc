@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include "bulwark/engine/scan_pool.h"
 
@@ -387,6 +389,102 @@ TEST(EngineAssessorTest, ReassessReplacesTheAssessmentWithOneThatWeighsAddedFind
   EXPECT_EQ(tally->category, Category::kSuspicious);
   EXPECT_NE(FindingNamed(report, "Test.Tenant"), nullptr);
   EXPECT_EQ(report.verdict.kind, policy::VerdictKind::kMalicious);
+}
+
+// A toy container with stored members: "PACK:" then text in which each "{…}" holds a
+// member stored reversed (its "encoding"); the member is handed on decoded, with its place.
+class StoredUnpacker : public Unpacker {
+ public:
+  std::string_view Name() const override { return "pack"; }
+  bool Accepts(const content::ObjectInfo& object) const override {
+    return object.name.rfind("pack", 0) == 0;
+  }
+  Status Unpack(const content::Object& object, ScanContext&, ChildSink& children,
+                FindingSink&) const override {
+    const std::string_view bytes = object.bytes();
+    int index = 0;
+    for (std::size_t open = bytes.find('{'); open != std::string_view::npos;
+         open = bytes.find('{', open + 1)) {
+      const std::size_t close = bytes.find('}', open);
+      if (close == std::string_view::npos) break;
+      std::string member(bytes.substr(open + 1, close - open - 1));
+      std::reverse(member.begin(), member.end());
+      if (!children
+               .AddStored("m" + std::to_string(++index), content::Blob::Own(std::move(member)),
+                          ByteRange{open + 1, close})
+               .ok()) {
+        break;
+      }
+    }
+    return OkStatus();
+  }
+};
+
+// Records, in order, the bytes each object it inspects shows it.
+class RecordingDetector : public Detector {
+ public:
+  RecordingDetector(bool own_bytes, std::vector<std::string>& seen)
+      : own_bytes_(own_bytes), seen_(seen) {}
+  std::string_view Name() const override { return own_bytes_ ? "own" : "whole"; }
+  bool Accepts(const content::ObjectInfo&) const override { return true; }
+  bool ReadsOwnBytes() const override { return own_bytes_; }
+  Status Inspect(const content::Object& object, ScanContext&, FindingSink&) const override {
+    seen_.push_back(std::string(Name()) + ":" + std::string(object.bytes()));
+    return OkStatus();
+  }
+
+ private:
+  bool own_bytes_;
+  std::vector<std::string>& seen_;
+};
+
+std::vector<std::string> SeenWhenScanning(std::string bytes, Limits limits = {}) {
+  std::vector<std::string> seen;
+  Registry registry;
+  registry.AddUnpacker(std::make_unique<StoredUnpacker>());
+  for (bool own : {true, false}) {
+    registry.AddDetector([own, &seen](const SignatureSources&) -> Result<DetectorPtr> {
+      return DetectorPtr(std::make_unique<RecordingDetector>(own, seen));
+    });
+  }
+  EngineOptions options;
+  options.limits = limits;
+  options.signatures.builtin_rules = false;
+  options.signatures.system_clamav_directory.clear();
+  auto engine = Engine::Create(std::move(options), std::move(registry));
+  EXPECT_TRUE(engine.ok());
+  content::Object object;
+  object.info.name = "pack";
+  object.data = content::Blob::Own(std::move(bytes));
+  (void)(*engine)->Scan(std::move(object));
+  return seen;
+}
+
+TEST(EngineOwnBytesTest, DetectorsReadingOwnBytesSeeTheContainerWithoutItsScannedMembers) {
+  const std::vector<std::string> expected = {
+      // whole-object detectors first, then each member (decoded), then the container's
+      // own bytes
+      "whole:PACK:head{cba}mid{fed}tail",
+      "whole:abc",
+      "own:abc",
+      "whole:def",
+      "own:def",
+      "own:PACK:head{}mid{}tail",
+  };
+  EXPECT_EQ(SeenWhenScanning("PACK:head{cba}mid{fed}tail"), expected);
+}
+
+TEST(EngineOwnBytesTest, AMemberThatWasNotScannedStaysInTheOwnBytes) {
+  Limits limits;
+  limits.max_object_bytes = 3;  // "long" is over it: reported, not scanned
+  const std::vector<std::string> seen = SeenWhenScanning("PACK:{gnol}{cba}", limits);
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back(), "own:PACK:{gnol}{}");
+}
+
+TEST(EngineOwnBytesTest, WithoutStoredMembersTheyReadTheWholeObject) {
+  const std::vector<std::string> expected = {"whole:PACK:plain", "own:PACK:plain"};
+  EXPECT_EQ(SeenWhenScanning("PACK:plain"), expected);
 }
 
 TEST_F(EngineTest, ContextDependentResultsAreNotCached) {

@@ -29,6 +29,13 @@ class Detector {
   // detector could not do its job: deadline passed, resource exhausted, a fault.
   virtual Status Inspect(const content::Object& object, ScanContext& ctx,
                          FindingSink& findings) const = 0;
+  // When true, the engine runs this detector after the object's unpacker, on the object's
+  // own bytes: the object without the stored forms of the members the unpacker handed on
+  // and the engine scanned (ChildSink::AddStored). For a mail, the headers and the MIME
+  // structure without its base64 attachments, which are scanned decoded as members.
+  // Detectors that match raw bytes everywhere (signatures) use it so that a repeated
+  // attachment costs its hash and a cache lookup, not a scan of its encoded text.
+  virtual bool ReadsOwnBytes() const { return false; }
 };
 
 using DetectorPtr = std::unique_ptr<const Detector>;

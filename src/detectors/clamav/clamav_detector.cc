@@ -113,6 +113,9 @@ class ClamavDetector : public engine::Detector {
   bool Accepts(const content::ObjectInfo& object) const override {
     return signatures_ > 0 && object.size > 0;
   }
+  // A mail's base64 attachments are scanned decoded, as members (where libclamav's own
+  // mail parser would have decoded them); its raw scan reads the rest.
+  bool ReadsOwnBytes() const override { return true; }
 
   Status Inspect(const content::Object& object, engine::ScanContext& ctx,
                  engine::FindingSink& findings) const override {

@@ -11,6 +11,7 @@
 
 #include "bulwark/common/text.h"
 #include "detectors/common/markup_text.h"
+#include "detectors/phishing/word_set.h"
 #include "detectors/urls/url.h"
 #include "detectors/urls/url_heuristics.h"
 
@@ -536,11 +537,29 @@ std::string FormatWeight(double weight) {
   return buffer;
 }
 
+// Bulk mail that offers to unsubscribe in its text but not in a List-Unsubscribe field,
+// which the large mailbox providers have required of bulk senders since 2024.
+constexpr std::string_view kUnsubscribe[] = {
+    "unsubscribe", "abmelden",      "abbestellen", "descadastr", "désabonner",
+    "desabonner",  "darse de baja", "afmelden",    "opt-out",    "opt out"};
+
+// Every word the text is searched for: the lexicons' in order, then kUnsubscribe.
+std::vector<std::string> AllWords() {
+  std::vector<std::string> words;
+  for (const Lexicon& lexicon : Lexicons()) {
+    words.insert(words.end(), lexicon.words.begin(), lexicon.words.end());
+  }
+  words.insert(words.end(), std::begin(kUnsubscribe), std::end(kUnsubscribe));
+  return words;
+}
+
 }  // namespace
 
 struct PhishingScorer::Tables {
   urls::DomainRules domains;
+  WordSet words{AllWords()};
 };
+
 
 PhishingScorer::PhishingScorer(ScoreOptions options)
     : options_(options), tables_(std::make_unique<const Tables>()) {}
@@ -822,13 +841,14 @@ Assessment PhishingScorer::Score(std::string_view message,
   int kinds = 0;
   int subject_kinds = 0;
   std::string kind_names;
-  const std::string_view text = facts.text;
+  // found[] follows AllWords(): the lexicons' words in order, then kUnsubscribe.
+  const std::vector<bool> found = tables_->words.Find(facts.text);
+  std::size_t word = 0;
   for (const Lexicon& lexicon : Lexicons()) {
     bool in_text = false, in_subject = false;
-    for (std::string_view word : lexicon.words) {
-      in_subject = in_subject || named.find(word) != std::string::npos;
-      in_text = in_text || in_subject || text.find(word) != std::string_view::npos;
-      if (in_text && in_subject) break;
+    for (std::string_view w : lexicon.words) {
+      in_subject = in_subject || named.find(w) != std::string::npos;
+      in_text = in_text || in_subject || found[word++];
     }
     if (in_text) {
       ++kinds;
@@ -837,14 +857,9 @@ Assessment PhishingScorer::Score(std::string_view message,
     if (in_subject) ++subject_kinds;
   }
   if (kinds >= 3) add("lure_vocabulary", 0.5 * (kinds - 2), kind_names);
-  // Bulk mail that offers to unsubscribe in its text but not in a List-Unsubscribe field,
-  // which the large mailbox providers have required of bulk senders since 2024.
-  static constexpr std::string_view kUnsubscribe[] = {
-      "unsubscribe", "abmelden",      "abbestellen", "descadastr", "désabonner",
-      "desabonner",  "darse de baja", "afmelden",    "opt-out",    "opt out"};
   if (!facts.list_unsubscribe &&
-      std::any_of(std::begin(kUnsubscribe), std::end(kUnsubscribe),
-                  [&](std::string_view w) { return text.find(w) != std::string_view::npos; })) {
+      std::any_of(found.begin() + static_cast<std::ptrdiff_t>(word), found.end(),
+                  [](bool f) { return f; })) {
     add("unsubscribe_without_header", 0.5, "an unsubscribe text without List-Unsubscribe");
   }
   if (subject_kinds > 0) {

@@ -14,6 +14,9 @@ class ChildForwarder : public MimeLeafSink {
  public:
   explicit ChildForwarder(engine::ChildSink& children) : children_(children) {}
   Status Add(MimeLeaf leaf, content::Blob data) override {
+    if (leaf.stored) {
+      return children_.AddStored(std::move(leaf.name), std::move(data), *leaf.stored);
+    }
     return children_.Add(std::move(leaf.name), std::move(data));
   }
 

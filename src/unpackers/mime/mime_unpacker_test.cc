@@ -19,6 +19,7 @@ using engine::UnscannableReason;
 struct Child {
   std::string name;
   std::string bytes;
+  std::optional<engine::ByteRange> stored;  // given with AddStored
 };
 
 // Keeps the children it receives; refuses (budget spent) once it holds `capacity`.
@@ -31,8 +32,13 @@ class FakeChildSink : public engine::ChildSink {
       ++refused;
       return ResourceExhaustedError("object budget spent");
     }
-    children.push_back({std::move(name), std::string(data.view())});
+    children.push_back({std::move(name), std::string(data.view()), std::nullopt});
     return OkStatus();
+  }
+  Status AddStored(std::string name, content::Blob data, engine::ByteRange stored) override {
+    Status status = Add(std::move(name), std::move(data));
+    if (status.ok()) children.back().stored = stored;
+    return status;
   }
 
   std::vector<Child> children;
@@ -126,6 +132,54 @@ TEST(MimeUnpackerTest, MultipartMixedEmitsDecodedBase64Attachment) {
   EXPECT_EQ(out.children[0].bytes, "See the attachment.");
   EXPECT_EQ(out.children[1].name, "report.zip");
   EXPECT_EQ(out.children[1].bytes, std::string("PK\x03\x04 fake zip \x00\x01\xfe\xff end", 22));
+}
+
+// The stored text of a part: where its body stands in the message, as the engine cuts it
+// out of what signature scanners read of the message itself.
+std::string StoredText(std::string_view message, const Child& child) {
+  if (!child.stored) return "<none>";
+  EXPECT_LE(child.stored->begin, child.stored->end);
+  EXPECT_LE(child.stored->end, message.size());
+  return std::string(message.substr(child.stored->begin, child.stored->end - child.stored->begin));
+}
+
+TEST(MimeUnpackerTest, EachPartSaysWhereItsEncodedBodyStandsInTheMessage) {
+  Outcome out = Unpack(kMixedBase64);
+  ASSERT_EQ(out.children.size(), 2u);
+  EXPECT_EQ(StoredText(kMixedBase64, out.children[0]), "See the attachment.");
+  EXPECT_EQ(StoredText(kMixedBase64, out.children[1]), "UEsDBCBmYWtlIHppcCAAAf7/\nIGVuZA==");
+}
+
+TEST(MimeUnpackerTest, PartsThatDoNotComeFromTheMessageAsGivenHaveNoPlaceInIt) {
+  // Re-parsed with a guessed boundary: the bodies are in a copy, not in the message.
+  Outcome guessed = Unpack(
+      "From: a@example.com\n"
+      "Content-Type: multipart/mixed\n"
+      "\tboundary=\"lost\"\n"
+      "\n"
+      "--lost\n"
+      "Content-Type: application/octet-stream; name=a.bin\n"
+      "Content-Transfer-Encoding: base64\n"
+      "\n"
+      "aGVsbG8=\n"
+      "--lost--\n");
+  ASSERT_EQ(guessed.children.size(), 1u);
+  EXPECT_FALSE(guessed.children[0].stored.has_value());
+  // An embedded message is serialized again, and a uuencoded block is extracted from text.
+  Outcome nested = Unpack(
+      "From: a@example.com\n"
+      "Content-Type: multipart/mixed; boundary=b\n"
+      "\n"
+      "--b\n"
+      "Content-Type: message/rfc822\n"
+      "\n"
+      "From: inner@example.com\n"
+      "Subject: inner\n"
+      "\n"
+      "inner body\n"
+      "--b--\n");
+  ASSERT_EQ(nested.children.size(), 1u);
+  EXPECT_FALSE(nested.children[0].stored.has_value());
 }
 
 TEST(MimeUnpackerTest, DecodesQuotedPrintableBody) {

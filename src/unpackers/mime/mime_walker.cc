@@ -6,6 +6,7 @@
 #include <cctype>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -83,6 +84,24 @@ std::string RawContent(GMimeDataWrapper* wrapper) {
   g_mime_stream_write_to_stream(source, out.get());
   g_mime_stream_reset(source);
   return StreamBytes(out.get());
+}
+
+// Where the content of `wrapper` stands in the message, still encoded. GMime's parser
+// keeps each body as a substream of the message's memory stream: a stream sharing its
+// buffer, with bounds that are offsets into it. A body GMime copied (a re-parsed one) has
+// a buffer of its own and no place in the message.
+std::optional<engine::ByteRange> StoredRange(GMimeDataWrapper* wrapper, const GByteArray* message) {
+  if (wrapper == nullptr || message == nullptr) return std::nullopt;
+  GMimeStream* stream = g_mime_data_wrapper_get_stream(wrapper);  // borrowed
+  if (stream == nullptr || !GMIME_IS_STREAM_MEM(stream) ||
+      GMIME_STREAM_MEM(stream)->buffer != message) {
+    return std::nullopt;
+  }
+  const gint64 length = message->len;
+  const gint64 begin = stream->bound_start;
+  const gint64 end = stream->bound_end < 0 ? length : stream->bound_end;
+  if (begin < 0 || end < begin || end > length) return std::nullopt;
+  return engine::ByteRange{static_cast<std::size_t>(begin), static_cast<std::size_t>(end)};
 }
 
 std::string ContentTypeOf(GMimeObject* object) {
@@ -248,9 +267,11 @@ Finding LeafFinding(UnscannableReason reason, const std::string& name, std::stri
 
 class Walker {
  public:
-  Walker(GMimeParserOptions* options, engine::ScanContext& ctx, MimeLeafSink& leaves,
-         engine::FindingSink& findings)
-      : options_(options), ctx_(ctx), leaves_(leaves), findings_(findings) {}
+  // `message`: the buffer of the stream the message was parsed from, which the parts'
+  // bodies point into (null when there is none).
+  Walker(GMimeParserOptions* options, const GByteArray* message, engine::ScanContext& ctx,
+         MimeLeafSink& leaves, engine::FindingSink& findings)
+      : options_(options), message_(message), ctx_(ctx), leaves_(leaves), findings_(findings) {}
 
   // Walks `object` and everything below it. Returns false once the walk must stop.
   bool Walk(GMimeObject* object, int multipart_depth, bool encrypted) {
@@ -384,6 +405,7 @@ class Walker {
     std::string bytes;
     GMimeDataWrapper* wrapper = g_mime_part_get_content(part);  // borrowed, may be null
     if (wrapper != nullptr) {
+      leaf.stored = StoredRange(wrapper, message_);
       bytes = DecodedContent(wrapper);
       if (bytes.empty() && encoding == GMIME_CONTENT_ENCODING_BASE64) {
         std::string raw = RawContent(wrapper);
@@ -454,6 +476,7 @@ class Walker {
   }
 
   GMimeParserOptions* options_;  // borrowed, for parsing recovered multiparts
+  const GByteArray* message_;    // borrowed
   engine::ScanContext& ctx_;
   MimeLeafSink& leaves_;
   engine::FindingSink& findings_;
@@ -477,7 +500,7 @@ Status WalkMimeMessage(std::string_view message, engine::ScanContext& ctx, MimeL
   g_mime_parser_options_set_rfc2047_compliance_mode(options.get(), GMIME_RFC_COMPLIANCE_LOOSE);
   g_mime_parser_options_set_parameter_compliance_mode(options.get(), GMIME_RFC_COMPLIANCE_LOOSE);
   GObjectPtr<GMimeMessage> parsed(g_mime_parser_construct_message(parser.get(), options.get()));
-  Walker walker(options.get(), ctx, leaves, findings);
+  Walker walker(options.get(), GMIME_STREAM_MEM(stream.get())->buffer, ctx, leaves, findings);
   if (parsed == nullptr) {
     if (!HasNonSpace(message)) return OkStatus();  // nothing to scan, nothing hidden
     findings.Add(LeafFinding(UnscannableReason::kMalformed, "",

@@ -3,6 +3,7 @@
 // which only takes a name and bytes; this lower level also reports the declared content
 // type and file name of each leaf, which the conformance tests compare with other parsers.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -10,6 +11,7 @@
 #include "bulwark/content/blob.h"
 #include "bulwark/engine/finding.h"
 #include "bulwark/engine/scan_context.h"
+#include "bulwark/engine/unpacker.h"
 
 namespace bulwark::unpackers {
 
@@ -29,6 +31,9 @@ struct MimeLeaf {
   std::string filename;      // the file name the message declares, decoded; "" when none
   std::string content_type;  // lower-case "type/subtype" as declared (or defaulted)
   Origin origin = Origin::kPart;
+  // For a part, where its body stands in the message, still encoded; none when the bytes
+  // do not come from the message as given (a re-parsed body, an embedded message).
+  std::optional<engine::ByteRange> stored;
 };
 
 // Receives the leaves of a message in document order.

@@ -1,0 +1,75 @@
+#include "detectors/phishing/word_set.h"
+
+#include <hs.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace bulwark::phishing {
+
+struct WordSet::Database {
+  struct DatabaseFree {
+    void operator()(hs_database_t* db) const { hs_free_database(db); }
+  };
+  struct ScratchFree {
+    void operator()(hs_scratch_t* scratch) const { hs_free_scratch(scratch); }
+  };
+  std::unique_ptr<hs_database_t, DatabaseFree> db;
+  // Cloned for each search: a scratch region serves one scan at a time.
+  std::unique_ptr<hs_scratch_t, ScratchFree> prototype;
+  using Scratch = std::unique_ptr<hs_scratch_t, ScratchFree>;
+};
+
+WordSet::WordSet(std::vector<std::string> words) : words_(std::move(words)) {
+  if (words_.empty()) return;
+  std::vector<const char*> expressions;
+  std::vector<std::size_t> lengths;
+  std::vector<unsigned> flags(words_.size(), HS_FLAG_SINGLEMATCH);
+  std::vector<unsigned> ids;
+  for (std::size_t i = 0; i < words_.size(); ++i) {
+    expressions.push_back(words_[i].data());
+    lengths.push_back(words_[i].size());
+    ids.push_back(static_cast<unsigned>(i));
+  }
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* error = nullptr;
+  if (hs_compile_lit_multi(expressions.data(), flags.data(), ids.data(), lengths.data(),
+                           static_cast<unsigned>(words_.size()), HS_MODE_BLOCK, nullptr, &db,
+                           &error) != HS_SUCCESS) {
+    hs_free_compile_error(error);
+    return;
+  }
+  auto database = std::make_unique<Database>();
+  database->db.reset(db);
+  hs_scratch_t* scratch = nullptr;
+  if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS) return;
+  database->prototype.reset(scratch);
+  database_ = std::move(database);
+}
+
+WordSet::~WordSet() = default;
+
+std::vector<bool> WordSet::Find(std::string_view text) const {
+  std::vector<bool> found(words_.size());
+  hs_scratch_t* clone = nullptr;
+  if (database_ != nullptr && text.size() <= 0xFFFFFFFFu &&
+      hs_clone_scratch(database_->prototype.get(), &clone) == HS_SUCCESS) {
+    Database::Scratch scratch(clone);
+    auto on_match = [](unsigned id, unsigned long long, unsigned long long, unsigned,
+                       void* context) -> int {
+      (*static_cast<std::vector<bool>*>(context))[id] = true;
+      return 0;
+    };
+    if (hs_scan(database_->db.get(), text.data(), static_cast<unsigned>(text.size()), 0,
+                scratch.get(), on_match, &found) == HS_SUCCESS) {
+      return found;
+    }
+    found.assign(words_.size(), false);
+  }
+  for (std::size_t i = 0; i < words_.size(); ++i) {
+    found[i] = text.find(words_[i]) != std::string_view::npos;
+  }
+  return found;
+}
+
+}  // namespace bulwark::phishing
