@@ -4,7 +4,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
+#include <utility>
 
 #include "bulwark/engine/finding.h"
 #include "bulwark/engine/limits.h"
@@ -13,18 +15,25 @@
 
 namespace bulwark::fuzzing {
 
-// Counts and discards children; refuses past a budget as the engine does.
+// Counts and discards children; refuses past a budget as the engine does. A stored range
+// outside the container (`container_size` bytes) is a bug in the unpacker: it aborts.
 class CountingChildSink : public engine::ChildSink {
  public:
-  explicit CountingChildSink(std::size_t budget) : budget_(budget) {}
+  CountingChildSink(std::size_t budget, std::size_t container_size)
+      : budget_(budget), container_size_(container_size) {}
   Status Add(std::string, content::Blob) override {
     if (count_ >= budget_) return ResourceExhaustedError("object budget spent");
     ++count_;
     return OkStatus();
   }
+  Status AddStored(std::string name, content::Blob data, engine::ByteRange stored) override {
+    if (stored.begin > stored.end || stored.end > container_size_) std::abort();
+    return Add(std::move(name), std::move(data));
+  }
 
  private:
   std::size_t budget_;
+  std::size_t container_size_;
   std::size_t count_ = 0;
 };
 
@@ -47,7 +56,7 @@ inline void RunUnpacker(const engine::Unpacker& unpacker, content::FileKind kind
   limits.max_total_bytes = 16u << 20;
   limits.max_scan_time = std::chrono::milliseconds(2000);
   engine::ScanContext ctx(limits, engine::ScanContext::Clock::now());
-  CountingChildSink children(256);
+  CountingChildSink children(256, size);
   DiscardingFindingSink findings;
   (void)unpacker.Unpack(object, ctx, children, findings);
 }

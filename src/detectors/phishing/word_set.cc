@@ -9,10 +9,10 @@ namespace bulwark::phishing {
 
 struct WordSet::Database {
   struct DatabaseFree {
-    void operator()(hs_database_t* db) const { hs_free_database(db); }
+    void operator()(hs_database_t* database) const { hs_free_database(database); }
   };
   struct ScratchFree {
-    void operator()(hs_scratch_t* scratch) const { hs_free_scratch(scratch); }
+    void operator()(hs_scratch_t* region) const { hs_free_scratch(region); }
   };
   std::unique_ptr<hs_database_t, DatabaseFree> db;
   // Cloned for each search: a scratch region serves one scan at a time.
