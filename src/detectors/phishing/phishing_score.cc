@@ -847,8 +847,9 @@ Assessment PhishingScorer::Score(std::string_view message,
   for (const Lexicon& lexicon : Lexicons()) {
     bool in_text = false, in_subject = false;
     for (std::string_view w : lexicon.words) {
+      const bool in_body = found[word++];
       in_subject = in_subject || named.find(w) != std::string::npos;
-      in_text = in_text || in_subject || found[word++];
+      in_text = in_text || in_subject || in_body;
     }
     if (in_text) {
       ++kinds;

@@ -63,6 +63,29 @@ TEST(PhishingScoreTest, GenuineBrandMailAndAPlainReplyStayBelowTheThreshold) {
   EXPECT_EQ(plain.score, 0) << ToFinding(plain).detail;
 }
 
+// The word lists: a lure's vocabulary is one signal, an unsubscribe offer without the
+// List-Unsubscribe field another; neither is read into the other's words.
+TEST(PhishingScoreTest, LureVocabularyAndUnsubscribeTextAreTwoSignals) {
+  PhishingScorer scorer;
+  const std::string headers =
+      "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.org>\r\nSubject: hello\r\n"
+      "Date: Sat, 28 Nov 2026 10:00:00 +0000\r\n";
+  // Words of every lexicon kind, many words each, and no unsubscribe text.
+  Assessment lure = scorer.Score(
+      Mail(headers,
+           "<p>Verify your account, your password expired; unusual activity. Urgent: act "
+           "immediately, within 24 hours. You won a reward, claim your prize. Wire transfer, "
+           "payment, invoice, bank details. Your package delivery failed.</p>"),
+      {}, {});
+  EXPECT_TRUE(HasReason(lure, "lure_vocabulary")) << ToFinding(lure).detail;
+  EXPECT_FALSE(HasReason(lure, "unsubscribe_without_header")) << ToFinding(lure).detail;
+
+  Assessment newsletter =
+      scorer.Score(Mail(headers, "<p>Our news. To unsubscribe, reply STOP.</p>"), {}, {});
+  EXPECT_TRUE(HasReason(newsletter, "unsubscribe_without_header"));
+  EXPECT_FALSE(HasReason(newsletter, "lure_vocabulary"));
+}
+
 engine::Finding Named(std::string name, engine::Category category = engine::Category::kSuspicious,
                       std::vector<std::string> path = {}) {
   engine::Finding f;
