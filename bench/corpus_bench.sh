@@ -18,26 +18,30 @@ bulwark_scan() {  # dir [extra args]
 clamscan_scan() {
   clamscan --quiet --no-summary -d "$sigs" -r "$1" || [[ $? == 1 ]]
 }
-seconds() {  # command...: wall seconds of the best of 3 runs
-  local best=""
-  for _ in 1 2 3; do
-    local start end
-    start=$(date +%s.%N)
-    "$@" > /dev/null
-    end=$(date +%s.%N)
-    best=$(python3 -c "a=$end-$start; b='$best'; print(a if not b else min(a, float(b)))")
-  done
-  echo "$best"
+wall() {  # command...: wall seconds of one run
+  local start end
+  start=$(date +%s.%N)
+  "$@" > /dev/null
+  end=$(date +%s.%N)
+  python3 -c "print($end - $start)"
 }
+median() { python3 -c "import statistics,sys; print(statistics.median(map(float, sys.argv[1:])))" "$@"; }
+rounds=${ROUNDS:-5}
 
 printf '%-8s %-26s %8s %10s %10s\n' corpus scanner seconds MB/s files/s
 for corpus in unique mail; do
   dir=$work/$corpus
   mb=$(du -sm --apparent-size "$dir" | cut -f1)
   files=$(find "$dir" -type f | wc -l)
-  t_clam=$(seconds clamscan_scan "$dir")
-  t_b1=$(seconds bulwark_scan "$dir" --threads 1)
-  t_b=$(seconds bulwark_scan "$dir")
+  # The three runs take turns, round after round, so that a slow spell of the (shared,
+  # virtual) machine falls on all of them; each figure is the median of its rounds.
+  clam=() b1=() b=()
+  for _ in $(seq "$rounds"); do
+    clam+=("$(wall clamscan_scan "$dir")")
+    b1+=("$(wall bulwark_scan "$dir" --threads 1)")
+    b+=("$(wall bulwark_scan "$dir")")
+  done
+  t_clam=$(median "${clam[@]}") t_b1=$(median "${b1[@]}") t_b=$(median "${b[@]}")
   for row in "clamscan:$t_clam" "bulwark scan -j1:$t_b1" "bulwark scan (all cores):$t_b"; do
     name=${row%%:*}; t=${row##*:}
     python3 -c "print('%-8s %-26s %8.2f %10.1f %10.1f' % ('$corpus', '$name', $t, $mb/$t, $files/$t))"

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "crypto/sha256.h"
 #include "engine/verdict_cache.h"
@@ -16,6 +18,38 @@ namespace {
 // Bumped whenever unpacking or detection logic changes what a scan finds, so cached
 // results of an older engine are never reused.
 constexpr std::string_view kEngineVersion = "bulwark-engine/2";
+
+// A member that was scanned and whose stored form lies in its container's bytes.
+struct StoredMember {
+  ByteRange stored;
+  content::FileKind kind;  // the member's true type
+};
+
+// Members an assessor may read as text: text, HTML, scripts, RTF, unidentified bytes, and
+// mail (a text part that is a forwarded message).
+bool HoldsReadableText(content::FileKind kind) {
+  return content::MayHoldText(kind) || kind == content::FileKind::kEmail ||
+         kind == content::FileKind::kEmpty;
+}
+
+// `bytes` without the stored forms of `members` for which `cut` is true. Ranges may come
+// in any order and, from a lenient parser, overlap.
+template <typename Predicate>
+std::string CutOut(std::string_view bytes, std::vector<StoredMember> members, Predicate cut) {
+  std::erase_if(members, [&](const StoredMember& m) { return !cut(m); });
+  std::sort(members.begin(), members.end(), [](const StoredMember& a, const StoredMember& b) {
+    return a.stored.begin < b.stored.begin;
+  });
+  std::string left;
+  left.reserve(bytes.size() / 4);
+  std::size_t from = 0;
+  for (const StoredMember& member : members) {
+    if (member.stored.begin > from) left.append(bytes.substr(from, member.stored.begin - from));
+    from = std::max(from, member.stored.end);
+  }
+  if (from < bytes.size()) left.append(bytes.substr(from));
+  return left;
+}
 
 // The detectors built from one load of the signature sources. Immutable once published.
 struct DetectorSet {
@@ -165,13 +199,24 @@ class Engine::Impl::Walk {
     }
     const std::uint64_t urls_before = ctx_.urls_noted();
     RunDetectors(object, /*own_bytes=*/false, sink, result);
-    std::vector<ByteRange> scanned_members;
+    std::vector<StoredMember> scanned_members;
     RunUnpacker(object, sink, result, scanned_members);
     RunOwnBytesDetectors(object, scanned_members, sink, result);
     // The scan-wide judgements, before caching so that a cache hit carries them too: they
     // depend only on the object, its findings and its URLs.
-    if (object.info.depth == 0)
-      engine_.RunAssessors(object.info, object.bytes(), ctx_.urls(), result);
+    if (object.info.depth == 0) {
+      // Assessors read what may hold text (a mail's headers and bodies); the stored forms of
+      // archives, documents and images were inspected as members.
+      const bool binary_members =
+          std::any_of(scanned_members.begin(), scanned_members.end(),
+                      [](const StoredMember& m) { return !HoldsReadableText(m.kind); });
+      const std::string text_view =
+          binary_members ? CutOut(object.bytes(), scanned_members,
+                                  [](const StoredMember& m) { return !HoldsReadableText(m.kind); })
+                         : std::string();
+      engine_.RunAssessors(object.info, binary_members ? text_view : object.bytes(), ctx_.urls(),
+                           result);
+    }
     // An object that held URLs (itself or anything inside it) is not cached: the cache
     // keeps hashes and finding names only, and a cache hit would leave ScanReport::urls
     // without its URLs. Keeping the URLs in the cache is not an option: a URL can carry a
@@ -200,9 +245,10 @@ class Engine::Impl::Walk {
   }
 
   void RunUnpacker(const content::Object& object, FindingSink& sink, NodeResult& result,
-                   std::vector<ByteRange>& scanned_members);
-  void RunOwnBytesDetectors(const content::Object& object, std::vector<ByteRange> scanned_members,
-                            FindingSink& sink, NodeResult& result);
+                   std::vector<StoredMember>& scanned_members);
+  void RunOwnBytesDetectors(const content::Object& object,
+                            const std::vector<StoredMember>& scanned_members, FindingSink& sink,
+                            NodeResult& result);
 
   const Impl& engine_;
   const DetectorSet& set_;
@@ -213,7 +259,7 @@ class Engine::Impl::Walk {
 class Engine::Impl::Walk::Children : public ChildSink {
  public:
   Children(Walk& walk, const content::Object& parent, NodeResult& result,
-           std::vector<ByteRange>& scanned_members)
+           std::vector<StoredMember>& scanned_members)
       : walk_(walk), parent_(parent), result_(result), scanned_members_(scanned_members) {}
 
   Status Add(std::string name, content::Blob data) override {
@@ -223,16 +269,18 @@ class Engine::Impl::Walk::Children : public ChildSink {
 
   Status AddStored(std::string name, content::Blob data, ByteRange stored) override {
     bool scanned = false;
-    Status status = Scan(std::move(name), std::move(data), scanned);
+    content::FileKind kind = content::FileKind::kUnknown;
+    Status status = Scan(std::move(name), std::move(data), scanned, &kind);
     if (scanned && stored.begin < stored.end && stored.end <= parent_.bytes().size()) {
-      scanned_members_.push_back(stored);
+      scanned_members_.push_back({stored, kind});
     }
     return status;
   }
 
  private:
   // Scans one member; `scanned` tells whether it was (not over a limit).
-  Status Scan(std::string name, content::Blob data, bool& scanned) {
+  Status Scan(std::string name, content::Blob data, bool& scanned,
+              content::FileKind* kind = nullptr) {
     ScanContext& ctx = walk_.ctx_;
     const Limits& limits = ctx.limits();
     ++index_;
@@ -276,6 +324,7 @@ class Engine::Impl::Walk::Children : public ChildSink {
     child.info.size = data.size();
     child.info.depth = parent_.info.depth + 1;
     child.info.type = walk_.engine_.identifier_->Identify(data.view());
+    if (kind != nullptr) *kind = child.info.type.kind;
     child.data = std::move(data);
     auto digest = crypto::Sha256(child.bytes());
     Absorb(result_, walk_.ScanNode(child, digest, nullptr), name);
@@ -294,14 +343,15 @@ class Engine::Impl::Walk::Children : public ChildSink {
   Walk& walk_;
   const content::Object& parent_;
   NodeResult& result_;
-  std::vector<ByteRange>& scanned_members_;
+  std::vector<StoredMember>& scanned_members_;
   std::size_t index_ = 0;
   std::uint64_t unpacked_ = 0;
   bool stopped_ = false;
 };
 
 void Engine::Impl::Walk::RunUnpacker(const content::Object& object, FindingSink& sink,
-                                     NodeResult& result, std::vector<ByteRange>& scanned_members) {
+                                     NodeResult& result,
+                                     std::vector<StoredMember>& scanned_members) {
   for (const auto& unpacker : engine_.unpackers_) {
     if (!unpacker->Accepts(object.info)) continue;
     if (object.info.depth >= ctx_.limits().max_depth) {
@@ -322,25 +372,13 @@ void Engine::Impl::Walk::RunUnpacker(const content::Object& object, FindingSink&
 }
 
 void Engine::Impl::Walk::RunOwnBytesDetectors(const content::Object& object,
-                                              std::vector<ByteRange> scanned_members,
+                                              const std::vector<StoredMember>& scanned_members,
                                               FindingSink& sink, NodeResult& result) {
   if (scanned_members.empty()) {
     RunDetectors(object, /*own_bytes=*/true, sink, result);
     return;
   }
-  // What is left of the container once the stored forms of its scanned members are cut
-  // out; ranges may arrive out of order and, from a lenient parser, overlap.
-  std::sort(scanned_members.begin(), scanned_members.end(),
-            [](const ByteRange& a, const ByteRange& b) { return a.begin < b.begin; });
-  const std::string_view bytes = object.bytes();
-  std::string own;
-  own.reserve(bytes.size() / 4);
-  std::size_t from = 0;
-  for (const ByteRange& member : scanned_members) {
-    if (member.begin > from) own.append(bytes.substr(from, member.begin - from));
-    from = std::max(from, member.end);
-  }
-  if (from < bytes.size()) own.append(bytes.substr(from));
+  std::string own = CutOut(object.bytes(), scanned_members, [](const StoredMember&) { return true; });
   content::Object own_bytes;
   own_bytes.info = object.info;
   own_bytes.info.size = own.size();

@@ -487,6 +487,42 @@ TEST(EngineOwnBytesTest, WithoutStoredMembersTheyReadTheWholeObject) {
   EXPECT_EQ(SeenWhenScanning("PACK:plain"), expected);
 }
 
+// Records the bytes it is given about the outermost object.
+class BytesAssessor : public Assessor {
+ public:
+  explicit BytesAssessor(std::string& seen) : seen_(seen) {}
+  std::string_view Name() const override { return "bytes"; }
+  bool Accepts(const content::ObjectInfo&) const override { return true; }
+  Status Assess(const content::ObjectInfo&, std::string_view bytes, const std::vector<Finding>&,
+                const std::vector<std::string>&, FindingSink&) const override {
+    seen_ = std::string(bytes);
+    return OkStatus();
+  }
+
+ private:
+  std::string& seen_;
+};
+
+TEST(EngineOwnBytesTest, AssessorsReadTextMembersInPlaceButNotBinaryOnes) {
+  std::string seen;
+  Registry registry;
+  registry.AddUnpacker(std::make_unique<StoredUnpacker>());
+  registry.AddAssessor(std::make_unique<BytesAssessor>(seen));
+  EngineOptions options;
+  options.signatures.builtin_rules = false;
+  options.signatures.system_clamav_directory.clear();
+  auto engine = Engine::Create(std::move(options), std::move(registry));
+  ASSERT_TRUE(engine.ok());
+  // Members stored reversed: a line of text, and a zip archive.
+  std::string zip("PK\x03\x04\x14\x00\x00\x00\x08\x00 some compressed bytes", 32);
+  std::string stored_zip(zip.rbegin(), zip.rend());
+  content::Object object;
+  object.info.name = "pack";
+  object.data = content::Blob::Own("PACK:head{txet nialp emos}mid{" + stored_zip + "}tail");
+  (void)(*engine)->Scan(std::move(object));
+  EXPECT_EQ(seen, "PACK:head{txet nialp emos}mid{}tail");
+}
+
 TEST_F(EngineTest, ContextDependentResultsAreNotCached) {
   Limits limits;
   limits.max_objects = 2;

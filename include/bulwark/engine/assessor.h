@@ -28,9 +28,11 @@ class Assessor {
   // Cheap check on the outermost object's type; when false the engine skips Assess().
   virtual bool Accepts(const content::ObjectInfo& root) const = 0;
 
-  // Appends findings about the outermost object (`bytes`). `findings` are the scan's
-  // findings so far (paths below the outermost object), `urls` its normalised URLs (never
-  // to be fetched, logged or stored). Must be bounded in time by the object's size: it
+  // Appends findings about the outermost object (`bytes`: after a scan, without the stored
+  // forms of the members that hold no text — a mail's archives, documents and images,
+  // which the scan inspected as members; headers and text bodies stay). `findings` are the
+  // scan's findings so far (paths below the outermost object), `urls` its normalised URLs
+  // (never to be fetched, logged or stored). Must be bounded in time by the object's size: it
   // runs after the scan's deadline has been checked. Returns non-OK only on a fault.
   virtual Status Assess(const content::ObjectInfo& root, std::string_view bytes,
                         const std::vector<Finding>& findings, const std::vector<std::string>& urls,
