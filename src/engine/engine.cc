@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -207,15 +208,14 @@ class Engine::Impl::Walk {
     if (object.info.depth == 0) {
       // Assessors read what may hold text (a mail's headers and bodies); the stored forms of
       // archives, documents and images were inspected as members.
-      const bool binary_members =
-          std::any_of(scanned_members.begin(), scanned_members.end(),
-                      [](const StoredMember& m) { return !HoldsReadableText(m.kind); });
-      const std::string text_view =
-          binary_members ? CutOut(object.bytes(), scanned_members,
-                                  [](const StoredMember& m) { return !HoldsReadableText(m.kind); })
-                         : std::string();
-      engine_.RunAssessors(object.info, binary_members ? text_view : object.bytes(), ctx_.urls(),
-                           result);
+      auto binary = [](const StoredMember& m) { return !HoldsReadableText(m.kind); };
+      std::string without_binary;
+      std::string_view assessed = object.bytes();
+      if (std::any_of(scanned_members.begin(), scanned_members.end(), binary)) {
+        without_binary = CutOut(assessed, scanned_members, binary);
+        assessed = without_binary;
+      }
+      engine_.RunAssessors(object.info, assessed, ctx_.urls(), result);
     }
     // An object that held URLs (itself or anything inside it) is not cached: the cache
     // keeps hashes and finding names only, and a cache hit would leave ScanReport::urls
@@ -263,24 +263,24 @@ class Engine::Impl::Walk::Children : public ChildSink {
       : walk_(walk), parent_(parent), result_(result), scanned_members_(scanned_members) {}
 
   Status Add(std::string name, content::Blob data) override {
-    bool scanned = false;
-    return Scan(std::move(name), std::move(data), scanned);
+    std::optional<content::FileKind> scanned_kind;
+    return Scan(std::move(name), std::move(data), scanned_kind);
   }
 
   Status AddStored(std::string name, content::Blob data, ByteRange stored) override {
-    bool scanned = false;
-    content::FileKind kind = content::FileKind::kUnknown;
-    Status status = Scan(std::move(name), std::move(data), scanned, &kind);
-    if (scanned && stored.begin < stored.end && stored.end <= parent_.bytes().size()) {
-      scanned_members_.push_back({stored, kind});
+    std::optional<content::FileKind> scanned_kind;
+    Status status = Scan(std::move(name), std::move(data), scanned_kind);
+    if (scanned_kind && stored.begin < stored.end && stored.end <= parent_.bytes().size()) {
+      scanned_members_.push_back({stored, *scanned_kind});
     }
     return status;
   }
 
  private:
-  // Scans one member; `scanned` tells whether it was (not over a limit).
-  Status Scan(std::string name, content::Blob data, bool& scanned,
-              content::FileKind* kind = nullptr) {
+  // Scans one member; `scanned_kind` is its true type once it was scanned (not when it
+  // was over a limit).
+  Status Scan(std::string name, content::Blob data,
+              std::optional<content::FileKind>& scanned_kind) {
     ScanContext& ctx = walk_.ctx_;
     const Limits& limits = ctx.limits();
     ++index_;
@@ -324,11 +324,10 @@ class Engine::Impl::Walk::Children : public ChildSink {
     child.info.size = data.size();
     child.info.depth = parent_.info.depth + 1;
     child.info.type = walk_.engine_.identifier_->Identify(data.view());
-    if (kind != nullptr) *kind = child.info.type.kind;
     child.data = std::move(data);
     auto digest = crypto::Sha256(child.bytes());
     Absorb(result_, walk_.ScanNode(child, digest, nullptr), name);
-    scanned = true;
+    scanned_kind = child.info.type.kind;
     return OkStatus();
   }
 
@@ -378,7 +377,8 @@ void Engine::Impl::Walk::RunOwnBytesDetectors(const content::Object& object,
     RunDetectors(object, /*own_bytes=*/true, sink, result);
     return;
   }
-  std::string own = CutOut(object.bytes(), scanned_members, [](const StoredMember&) { return true; });
+  std::string own =
+      CutOut(object.bytes(), scanned_members, [](const StoredMember&) { return true; });
   content::Object own_bytes;
   own_bytes.info = object.info;
   own_bytes.info.size = own.size();

@@ -560,7 +560,6 @@ struct PhishingScorer::Tables {
   WordSet words{AllWords()};
 };
 
-
 PhishingScorer::PhishingScorer(ScoreOptions options)
     : options_(options), tables_(std::make_unique<const Tables>()) {}
 

@@ -2,7 +2,6 @@
 
 #include <hs.h>
 
-#include <algorithm>
 #include <utility>
 
 namespace bulwark::phishing {

@@ -111,6 +111,24 @@ constexpr std::string_view kMixedBase64 =
     "IGVuZA==\n"
     "--XYZ--\n";
 
+// A multipart whose boundary parameter is lost (no ';' before it): GMime sees none, and
+// the walker splits the body on the boundary its first "--" line shows.
+constexpr std::string_view kLostBoundary =
+    "From: a@example.com\n"
+    "Content-Type: multipart/mixed\n"
+    "\tboundary=\"lost\"\n"
+    "\n"
+    "--lost\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "payload text\n"
+    "--lost\n"
+    "Content-Type: application/octet-stream; name=a.bin\n"
+    "Content-Transfer-Encoding: base64\n"
+    "\n"
+    "aGVsbG8=\n"
+    "--lost--\n";
+
 TEST(MimeUnpackerTest, AcceptsOnlyEmail) {
   engine::UnpackerPtr unpacker = CreateMimeUnpacker();
   EXPECT_EQ(unpacker->Name(), "mime");
@@ -152,20 +170,11 @@ TEST(MimeUnpackerTest, EachPartSaysWhereItsEncodedBodyStandsInTheMessage) {
 
 TEST(MimeUnpackerTest, PartsThatDoNotComeFromTheMessageAsGivenHaveNoPlaceInIt) {
   // Re-parsed with a guessed boundary: the bodies are in a copy, not in the message.
-  Outcome guessed = Unpack(
-      "From: a@example.com\n"
-      "Content-Type: multipart/mixed\n"
-      "\tboundary=\"lost\"\n"
-      "\n"
-      "--lost\n"
-      "Content-Type: application/octet-stream; name=a.bin\n"
-      "Content-Transfer-Encoding: base64\n"
-      "\n"
-      "aGVsbG8=\n"
-      "--lost--\n");
-  ASSERT_EQ(guessed.children.size(), 1u);
+  Outcome guessed = Unpack(kLostBoundary);
+  ASSERT_EQ(guessed.children.size(), 2u);
   EXPECT_FALSE(guessed.children[0].stored.has_value());
-  // An embedded message is serialized again, and a uuencoded block is extracted from text.
+  EXPECT_FALSE(guessed.children[1].stored.has_value());
+  // An embedded message is written out again from GMime's objects.
   Outcome nested = Unpack(
       "From: a@example.com\n"
       "Content-Type: multipart/mixed; boundary=b\n"
@@ -318,21 +327,7 @@ TEST(MimeUnpackerTest, DecodesXUuencodeTransferEncoding) {
 }
 
 TEST(MimeUnpackerTest, MultipartWithoutBoundaryIsMalformedAndSplitOnGuessedBoundary) {
-  Outcome out = Unpack(
-      "From: a@example.com\n"
-      "Content-Type: multipart/mixed\n"
-      "\tboundary=\"lost\"\n"  // no ';': GMime sees no boundary parameter
-      "\n"
-      "--lost\n"
-      "Content-Type: text/plain\n"
-      "\n"
-      "payload text\n"
-      "--lost\n"
-      "Content-Type: application/octet-stream; name=a.bin\n"
-      "Content-Transfer-Encoding: base64\n"
-      "\n"
-      "aGVsbG8=\n"
-      "--lost--\n");
+  Outcome out = Unpack(kLostBoundary);
   ASSERT_TRUE(out.status.ok());
   EXPECT_EQ(out.Count(UnscannableReason::kMalformed), 1);
   ASSERT_EQ(out.children.size(), 2u);
