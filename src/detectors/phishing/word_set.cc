@@ -19,36 +19,39 @@ struct WordSet::Database {
   using Scratch = std::unique_ptr<hs_scratch_t, ScratchFree>;
 };
 
-WordSet::WordSet(std::vector<std::string> words) : words_(std::move(words)) {
-  if (words_.empty()) return;
+WordSet::WordSet(std::vector<std::string> words) : words_(std::move(words)) {}
+
+WordSet::~WordSet() = default;
+
+std::unique_ptr<WordSet::Database> WordSet::Compile(const std::vector<std::string>& words) {
+  if (words.empty()) return nullptr;
   std::vector<const char*> expressions;
   std::vector<std::size_t> lengths;
-  std::vector<unsigned> flags(words_.size(), HS_FLAG_SINGLEMATCH);
+  std::vector<unsigned> flags(words.size(), HS_FLAG_SINGLEMATCH);
   std::vector<unsigned> ids;
-  for (std::size_t i = 0; i < words_.size(); ++i) {
-    expressions.push_back(words_[i].data());
-    lengths.push_back(words_[i].size());
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    expressions.push_back(words[i].data());
+    lengths.push_back(words[i].size());
     ids.push_back(static_cast<unsigned>(i));
   }
   hs_database_t* db = nullptr;
   hs_compile_error_t* error = nullptr;
   if (hs_compile_lit_multi(expressions.data(), flags.data(), ids.data(), lengths.data(),
-                           static_cast<unsigned>(words_.size()), HS_MODE_BLOCK, nullptr, &db,
+                           static_cast<unsigned>(words.size()), HS_MODE_BLOCK, nullptr, &db,
                            &error) != HS_SUCCESS) {
     hs_free_compile_error(error);
-    return;
+    return nullptr;
   }
   auto database = std::make_unique<Database>();
   database->db.reset(db);
   hs_scratch_t* scratch = nullptr;
-  if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS) return;
+  if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS) return nullptr;
   database->prototype.reset(scratch);
-  database_ = std::move(database);
+  return database;
 }
 
-WordSet::~WordSet() = default;
-
 std::vector<bool> WordSet::Find(std::string_view text) const {
+  std::call_once(compiled_, [this] { database_ = Compile(words_); });
   std::vector<bool> found(words_.size());
   hs_scratch_t* clone = nullptr;
   if (database_ != nullptr && text.size() <= 0xFFFFFFFFu &&

@@ -1,8 +1,12 @@
 #pragma once
 // Which of a fixed set of words occur in a text, found in one Hyperscan pass instead of a
 // search per word (the phishing score asks about some two hundred words per message).
+// The database is compiled at the first search, not at construction: every process that
+// builds a site engine builds the phishing scorer, and most of them (the clamd and ICAP
+// front-ends, `bulwark scan` of files) may never score a mail.
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,8 +27,11 @@ class WordSet {
 
  private:
   struct Database;
+  static std::unique_ptr<Database> Compile(const std::vector<std::string>& words);
+
   std::vector<std::string> words_;
-  std::unique_ptr<Database> database_;  // null if Hyperscan refused: each word is searched
+  mutable std::once_flag compiled_;
+  mutable std::unique_ptr<Database> database_;  // null if Hyperscan refused: each word is searched
 };
 
 }  // namespace bulwark::phishing

@@ -27,6 +27,19 @@ TEST(UrlExtractTest, FindsUrlsInPlainTextAndTrimsSentencePunctuation) {
   EXPECT_FALSE(e.truncated);
 }
 
+TEST(UrlExtractTest, UrlsCloseToOtherColonsAndDotsAreAllFound) {
+  // The text scan jumps between ':' and '.' bytes; URLs right after one, at the very
+  // start and end, and one scheme's colon inside another's reach must all still be found.
+  Extraction e;
+  ExtractFromText(
+      "www.a.example:http://b.example. ftp://c.example:https://d.example ..www.no.example "
+      ":.:www.e.example https://f.example",
+      e);
+  EXPECT_EQ(Raw(e), (std::vector<std::string>{"www.a.example:http://b.example",
+                                              "ftp://c.example:https://d.example", "www.e.example",
+                                              "https://f.example"}));
+}
+
 TEST(UrlExtractTest, HtmlAttributesAndLinkText) {
   Extraction e;
   ExtractFromHtml(

@@ -97,8 +97,11 @@ engine::Severity SeverityFromMeta(std::string_view value) {
 
 class YaraDetector : public engine::Detector {
  public:
+  // `rules` is null when there were no rules to compile.
   YaraDetector(std::unique_ptr<YaraLibrary> library, RulesPtr rules)
-      : library_(std::move(library)), rules_(std::move(rules)), has_rules_(rules_->num_rules > 0) {}
+      : library_(std::move(library)),
+        rules_(std::move(rules)),
+        has_rules_(rules_ != nullptr && rules_->num_rules > 0) {}
   ~YaraDetector() override {
     rules_.reset();  // before the library is finalised
   }
@@ -167,6 +170,11 @@ Status CompileYaraSource(std::string_view source) {
 Result<engine::DetectorPtr> CreateYaraDetector(const engine::SignatureSources& sources) {
   auto library = std::make_unique<YaraLibrary>();
   if (!library->ok()) return InternalError("yara: cannot initialise libyara");
+  const auto files = ListSignatureFiles(sources.directories, {".yar", ".yara"});
+  if (!sources.builtin_rules && files.empty()) {
+    // Nothing to compile: libyara's empty rule set still costs milliseconds at start-up.
+    return engine::DetectorPtr(std::make_unique<YaraDetector>(std::move(library), nullptr));
+  }
   CompileErrors errors;
   BULWARK_ASSIGN_OR_RETURN(CompilerPtr compiler, NewCompiler(errors));
   if (sources.builtin_rules) {
@@ -174,7 +182,7 @@ Result<engine::DetectorPtr> CreateYaraDetector(const engine::SignatureSources& s
                                       std::string(rules::BuiltinYaraRules()), "bulwark",
                                       "builtin:bulwark.yar"));
   }
-  for (const auto& file : ListSignatureFiles(sources.directories, {".yar", ".yara"})) {
+  for (const auto& file : files) {
     BULWARK_ASSIGN_OR_RETURN(std::string text, ReadSignatureFile(file));
     // One namespace per file, so two files may use the same rule name.
     BULWARK_RETURN_IF_ERROR(

@@ -64,6 +64,24 @@ TEST(YaraDetectorTest, LoadsRuleFilesAndReportsCompileErrorsWithFileAndLine) {
       << broken.status().message();
 }
 
+TEST(YaraDetectorTest, WithoutAnyRulesItTakesNoObject) {
+  testing::ScratchDir dir;
+  dir.Write("notes.txt", "rule Not_A_Rule_File { condition: true }\n");
+  engine::SignatureSources sources;
+  sources.builtin_rules = false;
+  sources.directories = {dir.path()};
+  auto detector = CreateYaraDetector(sources);
+  ASSERT_TRUE(detector.ok()) << detector.status().ToString();
+  content::ObjectInfo info;
+  info.size = 100;
+  EXPECT_FALSE((*detector)->Accepts(info));
+
+  dir.Write("rules.yar", "rule Always { condition: true }\n");
+  auto with_rules = CreateYaraDetector(sources);
+  ASSERT_TRUE(with_rules.ok()) << with_rules.status().ToString();
+  EXPECT_TRUE((*with_rules)->Accepts(info));
+}
+
 TEST(YaraDetectorTest, IncludeDirectivesAreRefused) {
   EXPECT_FALSE(CompileYaraSource("include \"/etc/passwd\"\nrule a { condition: true }").ok());
   EXPECT_TRUE(CompileYaraSource("rule a { condition: true }").ok());

@@ -39,6 +39,29 @@ struct ParserOptionsFree {
 };
 using ParserOptionsPtr = std::unique_ptr<GMimeParserOptions, ParserOptionsFree>;
 
+// A GByteArray over bytes it does not own, for a GMime stream to read where they lie
+// (g_mime_stream_mem_new_with_buffer would copy them). GMime only reads a parser's
+// stream; the array is released without its data. Must outlive every stream over it.
+class BorrowedByteArray {
+ public:
+  explicit BorrowedByteArray(std::string_view bytes)
+      : array_(g_byte_array_new_take(reinterpret_cast<guint8*>(const_cast<char*>(bytes.data())),
+                                     bytes.size())) {}
+  ~BorrowedByteArray() { g_byte_array_free(array_, FALSE); }
+  BorrowedByteArray(const BorrowedByteArray&) = delete;
+  BorrowedByteArray& operator=(const BorrowedByteArray&) = delete;
+
+  // A memory stream over the bytes that leaves them alone when it goes.
+  GObjectPtr<GMimeStream> NewStream() const {
+    GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_byte_array(array_));
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream.get()), FALSE);
+    return stream;
+  }
+
+ private:
+  GByteArray* array_;
+};
+
 // GMime keeps process-wide tables (charsets, type registry); they are set up once and
 // never torn down, since other scans may be running.
 void InitGMimeOnce() {
@@ -492,8 +515,9 @@ class Walker {
 Status WalkMimeMessage(std::string_view message, engine::ScanContext& ctx, MimeLeafSink& leaves,
                        engine::FindingSink& findings) {
   InitGMimeOnce();
-  // GMime copies the bytes into its own buffer; content of parts are views into it.
-  GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(message.data(), message.size()));
+  // The parts' contents are views into the message's bytes, which GMime reads in place.
+  BorrowedByteArray bytes(message);
+  GObjectPtr<GMimeStream> stream = bytes.NewStream();
   GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
   g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
   ParserOptionsPtr options(g_mime_parser_options_new());
