@@ -153,7 +153,7 @@ class Engine::Impl {
   void Reassess(std::string_view bytes, ScanReport& report) const;
 
   // Adds the assessors' findings about the outermost object to `result`.
-  void RunAssessors(const content::ObjectInfo& root, std::string_view bytes,
+  void RunAssessors(const content::ObjectInfo& root, std::string_view bytes, const RootForms& forms,
                     const std::vector<std::string>& urls, NodeResult& result) const;
 
   const EngineOptions& options() const { return options_; }
@@ -215,7 +215,7 @@ class Engine::Impl::Walk {
         without_binary = CutOut(assessed, scanned_members, binary);
         assessed = without_binary;
       }
-      engine_.RunAssessors(object.info, assessed, ctx_.urls(), result);
+      engine_.RunAssessors(object.info, assessed, ctx_.root_forms(), ctx_.urls(), result);
     }
     // An object that held URLs (itself or anything inside it) is not cached: the cache
     // keeps hashes and finding names only, and a cache hit would leave ScanReport::urls
@@ -387,12 +387,13 @@ void Engine::Impl::Walk::RunOwnBytesDetectors(const content::Object& object,
 }
 
 void Engine::Impl::RunAssessors(const content::ObjectInfo& root, std::string_view bytes,
-                                const std::vector<std::string>& urls, NodeResult& result) const {
+                                const RootForms& forms, const std::vector<std::string>& urls,
+                                NodeResult& result) const {
   // Each assessor sees the detectors' findings, not another assessor's.
   FindingList made;
   for (const auto& assessor : assessors_) {
     if (!assessor->Accepts(root)) continue;
-    Status status = assessor->Assess(root, bytes, result.findings, urls, made);
+    Status status = assessor->Assess(root, bytes, forms, result.findings, urls, made);
     if (!status.ok()) {
       made.Add(Finding::Unscannable(std::string(assessor->Name()), UnscannableReason::kScanError,
                                     status.message()));
@@ -412,7 +413,7 @@ void Engine::Impl::Reassess(std::string_view bytes, ScanReport& report) const {
     if (!made_by_assessor(finding)) result.findings.push_back(std::move(finding));
   }
   content::ObjectInfo root{report.name, report.type, bytes.size(), 0};
-  RunAssessors(root, bytes, report.urls, result);
+  RunAssessors(root, bytes, RootForms{}, report.urls, result);
   report.findings = std::move(result.findings);
   report.verdict = policy::DecideVerdict(report.findings);
 }

@@ -294,7 +294,7 @@ class TallyAssessor : public Assessor {
   explicit TallyAssessor(std::atomic<int>& calls) : calls_(calls) {}
   std::string_view Name() const override { return "tally"; }
   bool Accepts(const content::ObjectInfo& root) const override { return root.name != "skip"; }
-  Status Assess(const content::ObjectInfo& root, std::string_view bytes,
+  Status Assess(const content::ObjectInfo& root, std::string_view bytes, const RootForms&,
                 const std::vector<Finding>& findings, const std::vector<std::string>& urls,
                 FindingSink& sink) const override {
     ++calls_;
@@ -493,8 +493,9 @@ class BytesAssessor : public Assessor {
   explicit BytesAssessor(std::string& seen) : seen_(seen) {}
   std::string_view Name() const override { return "bytes"; }
   bool Accepts(const content::ObjectInfo&) const override { return true; }
-  Status Assess(const content::ObjectInfo&, std::string_view bytes, const std::vector<Finding>&,
-                const std::vector<std::string>&, FindingSink&) const override {
+  Status Assess(const content::ObjectInfo&, std::string_view bytes, const RootForms&,
+                const std::vector<Finding>&, const std::vector<std::string>&,
+                FindingSink&) const override {
     seen_ = std::string(bytes);
     return OkStatus();
   }
@@ -521,6 +522,75 @@ TEST(EngineOwnBytesTest, AssessorsReadTextMembersInPlaceButNotBinaryOnes) {
   object.data = content::Blob::Own("PACK:head{txet nialp emos}mid{" + stored_zip + "}tail");
   (void)(*engine)->Scan(std::move(object));
   EXPECT_EQ(seen, "PACK:head{txet nialp emos}mid{}tail");
+}
+
+// What FormKeepingUnpacker builds of an object: its size, as a stand-in for a parse.
+struct SizeNote {
+  std::size_t size = 0;
+};
+
+// Keeps a SizeNote of every object whose bytes start with "KEEP", at any depth; unpacks
+// "KEEP:{inner}" into one member, "inner".
+class FormKeepingUnpacker : public Unpacker {
+ public:
+  std::string_view Name() const override { return "keep"; }
+  bool Accepts(const content::ObjectInfo&) const override { return true; }
+  Status Unpack(const content::Object& object, ScanContext& ctx, ChildSink& children,
+                FindingSink&) const override {
+    const std::string_view bytes = object.bytes();
+    if (bytes.rfind("KEEP", 0) != 0) return OkStatus();
+    if (object.info.depth == 0) {
+      ctx.root_forms().Keep(std::make_shared<const SizeNote>(SizeNote{bytes.size()}));
+    }
+    const std::size_t open = bytes.find('{');
+    const std::size_t close = bytes.rfind('}');
+    if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
+      return OkStatus();
+    }
+    return children.Add("inner",
+                        content::Blob::Own(std::string(bytes.substr(open + 1, close - open - 1))));
+  }
+};
+
+// Records the SizeNote it finds among the scan's forms, or -1.
+class FormReadingAssessor : public Assessor {
+ public:
+  explicit FormReadingAssessor(std::vector<long>& seen) : seen_(seen) {}
+  std::string_view Name() const override { return "forms"; }
+  bool Accepts(const content::ObjectInfo&) const override { return true; }
+  Status Assess(const content::ObjectInfo&, std::string_view, const RootForms& forms,
+                const std::vector<Finding>&, const std::vector<std::string>&,
+                FindingSink&) const override {
+    auto note = forms.Find<SizeNote>();
+    seen_.push_back(note != nullptr ? static_cast<long>(note->size) : -1);
+    return OkStatus();
+  }
+
+ private:
+  std::vector<long>& seen_;
+};
+
+TEST(EngineRootFormsTest, AssessorsReadWhatTheUnpackerKeptOfThisScansOutermostObject) {
+  std::vector<long> seen;
+  Registry registry;
+  registry.AddUnpacker(std::make_unique<FormKeepingUnpacker>());
+  registry.AddAssessor(std::make_unique<FormReadingAssessor>(seen));
+  EngineOptions options;
+  options.signatures.builtin_rules = false;
+  options.signatures.system_clamav_directory.clear();
+  auto engine = Engine::Create(std::move(options), std::move(registry));
+  ASSERT_TRUE(engine.ok());
+  auto object = [](std::string bytes) {
+    content::Object o;
+    o.info.name = "msg";
+    o.data = content::Blob::Own(std::move(bytes));
+    return o;
+  };
+  ScanReport kept = (*engine)->Scan(object("KEEP:{KEEP:{x}}"));
+  (void)(*engine)->Scan(object("plain text"));  // a new scan starts with no forms
+  (*engine)->Reassess("KEEP:{x}", kept);        // so does a later assessment
+  // The member "KEEP:{x}" kept nothing (the unpacker keeps forms of depth 0 only).
+  EXPECT_EQ(seen, (std::vector<long>{15, -1, -1}));
 }
 
 TEST_F(EngineTest, ContextDependentResultsAreNotCached) {

@@ -4,30 +4,19 @@
 
 #include <algorithm>
 #include <memory>
-#include <mutex>
 
 #include "crypto/sha256.h"
+#include "mime/gmime_support.h"
 
 namespace bulwark::mail {
 namespace {
 
-struct GObjectUnref {
-  void operator()(gpointer object) const {
-    if (object != nullptr) g_object_unref(object);
-  }
-};
-template <typename T>
-using GObjectPtr = std::unique_ptr<T, GObjectUnref>;
+using mime::GObjectPtr;
+using mime::InitGMimeOnce;
 
 struct FormatOptionsFree {
   void operator()(GMimeFormatOptions* options) const { g_mime_format_options_free(options); }
 };
-
-// GMime's process-wide tables are set up once and never torn down.
-void InitGMimeOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { g_mime_init(); });
-}
 
 // The file name a part declares (Content-Disposition filename, else Content-Type name).
 std::string DeclaredName(GMimeObject* object) {

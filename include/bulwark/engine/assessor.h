@@ -15,6 +15,7 @@
 #include "bulwark/common/status.h"
 #include "bulwark/content/object.h"
 #include "bulwark/engine/finding.h"
+#include "bulwark/engine/root_forms.h"
 
 namespace bulwark::engine {
 
@@ -30,13 +31,15 @@ class Assessor {
 
   // Appends findings about the outermost object (`bytes`: after a scan, without the stored
   // forms of the members that hold no text — a mail's archives, documents and images,
-  // which the scan inspected as members; headers and text bodies stay). `findings` are the
-  // scan's findings so far (paths below the outermost object), `urls` its normalised URLs
-  // (never to be fetched, logged or stored). Must be bounded in time by the object's size: it
-  // runs after the scan's deadline has been checked. Returns non-OK only on a fault.
+  // which the scan inspected as members; headers and text bodies stay). `forms`: what the
+  // scan's steps built from the whole object and kept for reuse (a mail's parse; may be
+  // empty, as when a report is assessed again later). `findings` are the scan's findings
+  // so far (paths below the outermost object), `urls` its normalised URLs (never to be
+  // fetched, logged or stored). Must be bounded in time by the object's size: it runs
+  // after the scan's deadline has been checked. Returns non-OK only on a fault.
   virtual Status Assess(const content::ObjectInfo& root, std::string_view bytes,
-                        const std::vector<Finding>& findings, const std::vector<std::string>& urls,
-                        FindingSink& sink) const = 0;
+                        const RootForms& forms, const std::vector<Finding>& findings,
+                        const std::vector<std::string>& urls, FindingSink& sink) const = 0;
 };
 
 using AssessorPtr = std::unique_ptr<const Assessor>;

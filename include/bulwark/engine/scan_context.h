@@ -11,6 +11,7 @@
 
 #include "bulwark/engine/finding.h"
 #include "bulwark/engine/limits.h"
+#include "bulwark/engine/root_forms.h"
 
 namespace bulwark::engine {
 
@@ -51,6 +52,10 @@ class ScanContext {
   const std::vector<std::string>& urls() const { return urls_; }
   std::vector<std::string> TakeUrls() { return std::move(urls_); }
 
+  // Forms of the outermost object built by one step for later ones (root_forms.h).
+  RootForms& root_forms() { return root_forms_; }
+  const RootForms& root_forms() const { return root_forms_; }
+
  private:
   const Limits& limits_;
   Clock::time_point deadline_;
@@ -60,6 +65,7 @@ class ScanContext {
   std::vector<std::string> urls_;
   std::unordered_set<std::string> url_set_;
   std::uint64_t urls_noted_ = 0;
+  RootForms root_forms_;
 };
 
 }  // namespace bulwark::engine

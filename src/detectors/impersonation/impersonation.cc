@@ -9,27 +9,17 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
-#include <mutex>
 
 #include "bulwark/common/text.h"
 #include "detectors/urls/url.h"
 #include "detectors/urls/url_heuristics.h"
+#include "mime/gmime_support.h"
 
 namespace bulwark::impersonation {
 namespace {
 
-struct GObjectUnref {
-  void operator()(gpointer object) const {
-    if (object != nullptr) g_object_unref(object);
-  }
-};
-template <typename T>
-using GObjectPtr = std::unique_ptr<T, GObjectUnref>;
-
-void InitGMimeOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { g_mime_init(); });
-}
+using mime::GObjectPtr;
+using mime::InitGMimeOnce;
 
 struct SpoofCheckerClose {
   void operator()(USpoofChecker* checker) const { uspoof_close(checker); }

@@ -6,7 +6,6 @@
 #include <array>
 #include <cstdio>
 #include <memory>
-#include <mutex>
 #include <set>
 
 #include "bulwark/common/text.h"
@@ -14,6 +13,7 @@
 #include "detectors/phishing/word_set.h"
 #include "detectors/urls/url.h"
 #include "detectors/urls/url_heuristics.h"
+#include "mime/gmime_support.h"
 
 namespace bulwark::phishing {
 namespace {
@@ -214,21 +214,7 @@ constexpr std::array<std::string_view, 30> kAbusedTlds = {
 // ---------------------------------------------------------------------------------------
 // Message access through GMime.
 
-struct GObjectUnref {
-  void operator()(gpointer object) const {
-    if (object != nullptr) g_object_unref(object);
-  }
-};
-template <typename T>
-using GObjectPtr = std::unique_ptr<T, GObjectUnref>;
-struct GFree {
-  void operator()(gpointer memory) const { g_free(memory); }
-};
-
-void InitGMimeOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { g_mime_init(); });
-}
+using mime::GCharPtr;
 
 struct Mailbox {
   std::string name;     // decoded display name
@@ -287,7 +273,7 @@ void CollectText(GMimeObject* part, MessageFacts& facts, int depth) {
   const bool html = type != nullptr && g_mime_content_type_is_type(type, "text", "html");
   const bool plain = type != nullptr && g_mime_content_type_is_type(type, "text", "plain");
   if (!html && !plain) return;
-  std::unique_ptr<char, GFree> text(g_mime_text_part_get_text(GMIME_TEXT_PART(part)));
+  GCharPtr text(g_mime_text_part_get_text(GMIME_TEXT_PART(part)));
   if (text == nullptr) return;
   std::string_view content(text.get());
   content = content.substr(0, kMaxText);
@@ -321,14 +307,11 @@ void CollectText(GMimeObject* part, MessageFacts& facts, int depth) {
   if (facts.text.size() > kMaxText) facts.text.resize(kMaxText);
 }
 
-std::optional<MessageFacts> ReadMessage(std::string_view bytes) {
-  InitGMimeOnce();
-  GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(bytes.data(), bytes.size()));
-  GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
-  GObjectPtr<GMimeMessage> message(g_mime_parser_construct_message(parser.get(), nullptr));
+std::optional<MessageFacts> ReadMessage(const mime::ParsedMessage& parsed) {
+  GMimeMessage* message = parsed.message();
   if (message == nullptr) return std::nullopt;
   MessageFacts facts;
-  GMimeObject* object = GMIME_OBJECT(message.get());
+  GMimeObject* object = GMIME_OBJECT(message);
   GMimeHeaderList* headers = g_mime_object_get_header_list(object);
   if (GMimeHeader* from = g_mime_header_list_get_header(headers, "From")) {
     if (const char* value = g_mime_header_get_raw_value(from)) {
@@ -336,10 +319,10 @@ std::optional<MessageFacts> ReadMessage(std::string_view bytes) {
       facts.raw_from = AsciiLower(value);
     }
   }
-  facts.from = Mailboxes(g_mime_message_get_from(message.get()));
-  facts.to = Mailboxes(g_mime_message_get_to(message.get()));
-  facts.reply_to = Mailboxes(g_mime_message_get_reply_to(message.get()));
-  if (const char* subject = g_mime_message_get_subject(message.get())) {
+  facts.from = Mailboxes(g_mime_message_get_from(message));
+  facts.to = Mailboxes(g_mime_message_get_to(message));
+  facts.reply_to = Mailboxes(g_mime_message_get_reply_to(message));
+  if (const char* subject = g_mime_message_get_subject(message)) {
     facts.subject_case = subject;
     facts.subject = AsciiLower(subject);
   }
@@ -364,7 +347,7 @@ std::optional<MessageFacts> ReadMessage(std::string_view bytes) {
   }
   facts.is_reply = g_mime_header_list_contains(headers, "In-Reply-To") ||
                    g_mime_header_list_contains(headers, "References");
-  if (GMimeObject* body = g_mime_message_get_mime_part(message.get())) {
+  if (GMimeObject* body = g_mime_message_get_mime_part(message)) {
     CollectText(body, facts, 0);
   }
   return facts;
@@ -566,6 +549,12 @@ PhishingScorer::PhishingScorer(ScoreOptions options)
 PhishingScorer::~PhishingScorer() = default;
 
 Assessment PhishingScorer::Score(std::string_view message,
+                                 std::span<const engine::Finding> findings,
+                                 std::span<const std::string> found_urls) const {
+  return Score(*mime::ParsedMessage::Parse(message), findings, found_urls);
+}
+
+Assessment PhishingScorer::Score(const mime::ParsedMessage& message,
                                  std::span<const engine::Finding> findings,
                                  std::span<const std::string> found_urls) const {
   Assessment assessment;

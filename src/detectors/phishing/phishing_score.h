@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bulwark/engine/finding.h"
+#include "mime/parsed_message.h"
 
 namespace bulwark::phishing {
 
@@ -49,6 +50,9 @@ class PhishingScorer {
   // below the message), `urls` the normalised URLs the scan found in it.
   // Thread safety: const; may run on many threads at once.
   Assessment Score(std::string_view message, std::span<const engine::Finding> findings,
+                   std::span<const std::string> urls) const;
+  // The same for a message already parsed (the MIME unpacker's parse, kept for reuse).
+  Assessment Score(const mime::ParsedMessage& message, std::span<const engine::Finding> findings,
                    std::span<const std::string> urls) const;
 
  private:

@@ -34,8 +34,12 @@ class MimeUnpacker : public engine::Unpacker {
 
   Status Unpack(const content::Object& object, engine::ScanContext& ctx,
                 engine::ChildSink& children, engine::FindingSink& findings) const override {
+    std::shared_ptr<const mime::ParsedMessage> parsed = mime::ParsedMessage::Parse(object.bytes());
+    // The outermost mail's parse is kept for the assessors (the phishing score), which
+    // would otherwise parse it again; the object's bytes live until the scan ends.
+    if (object.info.depth == 0) ctx.root_forms().Keep(parsed);
     ChildForwarder forwarder(children);
-    return WalkMimeMessage(object.bytes(), ctx, forwarder, findings);
+    return WalkParsedMessage(*parsed, ctx, forwarder, findings);
   }
 };
 

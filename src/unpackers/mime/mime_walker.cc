@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bulwark/content/object.h"
+#include "mime/gmime_support.h"
 
 namespace bulwark::unpackers {
 namespace {
@@ -20,54 +21,8 @@ namespace {
 using engine::Finding;
 using engine::UnscannableReason;
 
-// Owns one reference to a GObject (GMime streams, parsers, messages).
-struct GObjectUnref {
-  void operator()(gpointer object) const {
-    if (object != nullptr) g_object_unref(object);
-  }
-};
-template <typename T>
-using GObjectPtr = std::unique_ptr<T, GObjectUnref>;
-
-struct GFree {
-  void operator()(gpointer memory) const { g_free(memory); }
-};
-using GCharPtr = std::unique_ptr<char, GFree>;
-
-struct ParserOptionsFree {
-  void operator()(GMimeParserOptions* options) const { g_mime_parser_options_free(options); }
-};
-using ParserOptionsPtr = std::unique_ptr<GMimeParserOptions, ParserOptionsFree>;
-
-// A GByteArray over bytes it does not own, for a GMime stream to read where they lie
-// (g_mime_stream_mem_new_with_buffer would copy them). GMime only reads a parser's
-// stream; the array is released without its data. Must outlive every stream over it.
-class BorrowedByteArray {
- public:
-  explicit BorrowedByteArray(std::string_view bytes)
-      : array_(g_byte_array_new_take(reinterpret_cast<guint8*>(const_cast<char*>(bytes.data())),
-                                     bytes.size())) {}
-  ~BorrowedByteArray() { g_byte_array_free(array_, FALSE); }
-  BorrowedByteArray(const BorrowedByteArray&) = delete;
-  BorrowedByteArray& operator=(const BorrowedByteArray&) = delete;
-
-  // A memory stream over the bytes that leaves them alone when it goes.
-  GObjectPtr<GMimeStream> NewStream() const {
-    GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_byte_array(array_));
-    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream.get()), FALSE);
-    return stream;
-  }
-
- private:
-  GByteArray* array_;
-};
-
-// GMime keeps process-wide tables (charsets, type registry); they are set up once and
-// never torn down, since other scans may be running.
-void InitGMimeOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { g_mime_init(); });
-}
+using mime::GCharPtr;
+using mime::GObjectPtr;
 
 std::string Lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
@@ -514,18 +469,14 @@ class Walker {
 
 Status WalkMimeMessage(std::string_view message, engine::ScanContext& ctx, MimeLeafSink& leaves,
                        engine::FindingSink& findings) {
-  InitGMimeOnce();
-  // The parts' contents are views into the message's bytes, which GMime reads in place.
-  BorrowedByteArray bytes(message);
-  GObjectPtr<GMimeStream> stream = bytes.NewStream();
-  GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
-  g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
-  ParserOptionsPtr options(g_mime_parser_options_new());
-  g_mime_parser_options_set_rfc2047_compliance_mode(options.get(), GMIME_RFC_COMPLIANCE_LOOSE);
-  g_mime_parser_options_set_parameter_compliance_mode(options.get(), GMIME_RFC_COMPLIANCE_LOOSE);
-  GObjectPtr<GMimeMessage> parsed(g_mime_parser_construct_message(parser.get(), options.get()));
-  Walker walker(options.get(), GMIME_STREAM_MEM(stream.get())->buffer, ctx, leaves, findings);
-  if (parsed == nullptr) {
+  return WalkParsedMessage(*mime::ParsedMessage::Parse(message), ctx, leaves, findings);
+}
+
+Status WalkParsedMessage(const mime::ParsedMessage& parsed, engine::ScanContext& ctx,
+                         MimeLeafSink& leaves, engine::FindingSink& findings) {
+  const std::string_view message = parsed.bytes();
+  Walker walker(parsed.options(), parsed.buffer(), ctx, leaves, findings);
+  if (parsed.message() == nullptr) {
     if (!HasNonSpace(message)) return OkStatus();  // nothing to scan, nothing hidden
     findings.Add(LeafFinding(UnscannableReason::kMalformed, "",
                              "GMime could not parse the message headers"));
@@ -534,7 +485,7 @@ Status WalkMimeMessage(std::string_view message, engine::ScanContext& ctx, MimeL
     walker.EmitUuencodedBlocks(FindUuencodedBlocks(message));
     return OkStatus();
   }
-  GMimeObject* body = g_mime_message_get_mime_part(parsed.get());  // borrowed
+  GMimeObject* body = g_mime_message_get_mime_part(parsed.message());  // borrowed
   if (body == nullptr) {
     if (HasNonSpace(message)) {
       findings.Add(LeafFinding(UnscannableReason::kMalformed, "",

@@ -12,6 +12,7 @@
 #include "bulwark/engine/finding.h"
 #include "bulwark/engine/scan_context.h"
 #include "bulwark/engine/unpacker.h"
+#include "mime/parsed_message.h"
 
 namespace bulwark::unpackers {
 
@@ -67,5 +68,9 @@ class MimeLeafSink {
 // Thread safety: may run on many threads at once on separate messages.
 Status WalkMimeMessage(std::string_view message, engine::ScanContext& ctx, MimeLeafSink& leaves,
                        engine::FindingSink& findings);
+
+// The same walk over a message already parsed (which the caller may keep for other uses).
+Status WalkParsedMessage(const mime::ParsedMessage& message, engine::ScanContext& ctx,
+                         MimeLeafSink& leaves, engine::FindingSink& findings);
 
 }  // namespace bulwark::unpackers
