@@ -3,12 +3,15 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <mutex>
+#include <thread>
 #include <utility>
 
 #include "bulwark/content/blob.h"
@@ -279,8 +282,11 @@ ClamdSession::Next ClamdSession::ScanPath(const Request& request, net::Connectio
   const bool continue_after_found = command == Command::kContScan || command == Command::kMultiScan;
   const bool all_matches = command == Command::kAllMatchScan;
   const std::string shown = StripTrailingSlashes(request.parsed.argument);
+  const bool multiscan = command == Command::kMultiScan;
   bool failed_write = false;
+  std::mutex reply_mu;  // MULTISCAN's workers reply as their scans end
   auto line = [&](const std::string& text) {
+    std::lock_guard lock(reply_mu);
     // One reply per line (ALLMATCHSCAN's several matches arrive joined by '\n').
     std::size_t start = 0;
     while (!failed_write && start <= text.size()) {
@@ -312,7 +318,7 @@ ClamdSession::Next ClamdSession::ScanPath(const Request& request, net::Connectio
     return Next::kClose;
   }
 
-  bool found_any = false;
+  std::atomic<bool> found_any = false;
   bool stop = false;
   // Scans one regular file; `display` is the path as the reply shows it.
   auto scan_file = [&](const std::string& real, const std::string& display) {
@@ -334,6 +340,12 @@ ClamdSession::Next ClamdSession::ScanPath(const Request& request, net::Connectio
       if (!continue_after_found) stop = true;
     }
   };
+  // MULTISCAN, as clamd: the walk lists the files, then every core scans them at once and
+  // each reply goes out as its scan ends (so in no fixed order).
+  struct File {
+    std::string real, display;
+  };
+  std::vector<File> files;
   // Depth-first, entries in name order; symbolic links and special files are skipped, as
   // clamd does by default (FollowDirectorySymlinks, FollowFileSymlinks: no).
   std::function<void(const std::string&, const std::string&, int)> walk =
@@ -343,7 +355,10 @@ ClamdSession::Next ClamdSession::ScanPath(const Request& request, net::Connectio
           line(display + ": File path check failure: " + std::strerror(errno) + ". ERROR");
           return;
         }
-        if (S_ISREG(st.st_mode)) return scan_file(real, display);
+        if (S_ISREG(st.st_mode)) {
+          if (multiscan) return files.push_back({real, display});
+          return scan_file(real, display);
+        }
         if (!S_ISDIR(st.st_mode) || depth > 64) return;
         std::error_code ec;
         std::vector<std::string> names;
@@ -365,6 +380,20 @@ ClamdSession::Next ClamdSession::ScanPath(const Request& request, net::Connectio
         }
       };
   walk(resolved, shown, 0);
+  if (multiscan) {
+    std::atomic<std::size_t> next = 0;
+    auto work = [&] {
+      for (std::size_t i = next++; i < files.size(); i = next++) {
+        if (std::lock_guard lock(reply_mu); failed_write) return;
+        scan_file(files[i].real, files[i].display);
+      }
+    };
+    const std::size_t workers = std::min<std::size_t>(options_.multiscan_threads, files.size());
+    std::vector<std::thread> threads;
+    for (std::size_t k = 1; k < workers; ++k) threads.emplace_back(work);
+    work();
+    for (std::thread& thread : threads) thread.join();
+  }
   if (!found_any && !failed_write) line(shown + ": OK");
   return failed_write ? Next::kClose : Next::kContinue;
 }

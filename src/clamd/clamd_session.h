@@ -10,11 +10,13 @@
 // server stopping. Malformed input gets clamd's own answer, which is sometimes a silent
 // close (truncated INSTREAM, over-long command, FILDES on a socket that cannot pass one).
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "bulwark/common/result.h"
@@ -67,6 +69,8 @@ struct ClamdSessionOptions {
   // Canonical (realpath) directories that SCAN, CONTSCAN, MULTISCAN and ALLMATCHSCAN may
   // read; empty = those commands are refused.
   std::vector<std::string> scan_directories;
+  // How many files MULTISCAN scans at once (clamd: MaxThreads); at least 1.
+  unsigned multiscan_threads = std::max(1u, std::thread::hardware_concurrency());
   // True once the server is stopping: an IDSESSION ends at its next command.
   std::function<bool()> stopping;
 };

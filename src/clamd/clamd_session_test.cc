@@ -4,11 +4,11 @@
 #include "clamd/clamd_session.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <filesystem>
@@ -23,13 +23,24 @@ namespace {
 
 using namespace std::string_literals;
 
-// Finds "EVIL" in content; records what it was asked.
+// Finds "EVIL" in content; records what it was asked. Content with "SLOW" takes 50 ms, and
+// the most scans under way at once is kept.
 class FakeBackend : public ClamdBackend {
  public:
   Result<ClamdScanResult> Scan(const std::string& tenant_id, std::string_view data,
                                const std::string& name) override {
-    std::lock_guard lock(mu);
-    scans.push_back({tenant_id, std::string(data), name});
+    {
+      std::lock_guard lock(mu);
+      scans.push_back({tenant_id, std::string(data), name});
+    }
+    const int now = ++in_flight;
+    for (int seen = most_in_flight;
+         now > seen && !most_in_flight.compare_exchange_weak(seen, now);) {
+    }
+    if (data.find("SLOW") != std::string_view::npos) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    --in_flight;
     if (data.find("FAIL") != std::string_view::npos) return InternalError("store down");
     ClamdScanResult r;
     if (data.find("EVIL") != std::string_view::npos) {
@@ -56,6 +67,7 @@ class FakeBackend : public ClamdBackend {
   std::mutex mu;
   std::vector<ScanCall> scans;
   std::atomic<int> reloads{0}, shutdowns{0};
+  std::atomic<int> in_flight{0}, most_in_flight{0};
   bool allow_shutdown = false;
 };
 
@@ -279,6 +291,34 @@ TEST_F(ClamdPathScanTest, ScanStopsAtTheFirstFoundContscanGoesOn) {
   EXPECT_EQ(Converse("zSCAN " + P("allowed/a.txt") + "\0"s), P("allowed/a.txt") + ": OK\0"s);
   EXPECT_EQ(Converse("SCAN " + P("allowed/a.txt") + "\n"), P("allowed/a.txt") + ": OK\n");
   for (const auto& scan : backend_.scans) EXPECT_NE(scan.data, "EVIL");  // no symlink out
+}
+
+TEST_F(ClamdPathScanTest, MultiscanScansFilesAtOnceAndRepliesAsEachEnds) {
+  std::filesystem::create_directories(root_ / "allowed/many");
+  for (int i = 0; i < 8; ++i) {
+    Write("allowed/many/f" + std::to_string(i), i % 3 == 0 ? "EVIL SLOW" : "SLOW");
+  }
+  options_.multiscan_threads = 4;
+  std::string replies = Converse("zMULTISCAN " + P("allowed/many") + "\0"s);
+  std::vector<std::string> lines;
+  for (std::size_t start = 0, end; (end = replies.find('\0', start)) != std::string::npos;
+       start = end + 1) {
+    lines.push_back(replies.substr(start, end - start));
+  }
+  std::sort(lines.begin(), lines.end());
+  EXPECT_EQ(lines, (std::vector<std::string>{P("allowed/many/f0") + ": Test.Evil FOUND",
+                                             P("allowed/many/f3") + ": Test.Evil FOUND",
+                                             P("allowed/many/f6") + ": Test.Evil FOUND"}));
+  EXPECT_EQ(backend_.scans.size(), 8u);
+  EXPECT_GE(backend_.most_in_flight.load(), 2);  // not one after the other
+  EXPECT_LE(backend_.most_in_flight.load(), 4);
+
+  // CONTSCAN keeps to one file at a time, in name order.
+  backend_.most_in_flight = 0;
+  EXPECT_EQ(Converse("zCONTSCAN " + P("allowed/many") + "\0"s),
+            P("allowed/many/f0") + ": Test.Evil FOUND\0"s + P("allowed/many/f3") +
+                ": Test.Evil FOUND\0"s + P("allowed/many/f6") + ": Test.Evil FOUND\0"s);
+  EXPECT_EQ(backend_.most_in_flight.load(), 1);
 }
 
 TEST_F(ClamdPathScanTest, EverythingElseIsRefused) {
