@@ -46,6 +46,11 @@ std::string DecodeBase64(std::string_view encoded) {
   auto* outptr = reinterpret_cast<unsigned char*>(out.data());
   std::uint32_t saved = 0;  // the digits of the quartet under way, as GMime keeps them
   int digits = 0;           // how many of them
+  auto put_quartet = [&] {  // the three bytes of a whole quartet's 24 bits
+    *outptr++ = static_cast<unsigned char>(saved >> 16);
+    *outptr++ = static_cast<unsigned char>(saved >> 8);
+    *outptr++ = static_cast<unsigned char>(saved);
+  };
   std::size_t i = 0;
   while (i < tail) {
     if (digits == 0 && tail - i >= 4) {
@@ -53,9 +58,7 @@ std::string DecodeBase64(std::string_view encoded) {
                           d = kRanks[in[i + 3]];
       if (((a | b | c | d) & 0x80) == 0) {  // four alphabet bytes: a whole quartet
         saved = (a << 18) | (b << 12) | (c << 6) | d;
-        *outptr++ = static_cast<unsigned char>(saved >> 16);
-        *outptr++ = static_cast<unsigned char>(saved >> 8);
-        *outptr++ = static_cast<unsigned char>(saved);
+        put_quartet();
         i += 4;
         continue;
       }
@@ -64,9 +67,7 @@ std::string DecodeBase64(std::string_view encoded) {
     if (rank == kNotInAlphabet) continue;
     saved = (saved << 6) | rank;
     if (++digits == 4) {
-      *outptr++ = static_cast<unsigned char>(saved >> 16);
-      *outptr++ = static_cast<unsigned char>(saved >> 8);
-      *outptr++ = static_cast<unsigned char>(saved);
+      put_quartet();
       digits = 0;
     }
   }
